@@ -1,0 +1,17 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Subscription Grouping",
+    "summary": "Bill all subscriptions of a customer on one date, in one invoice",
+    "version": "18.0.1.0.0",
+    "development_status": "Alpha",
+    "category": "Subscription Management",
+    "website": "https://github.com/subscription-grouping/subscription_grouping",
+    "author": "subscription_grouping contributors",
+    "maintainers": [],
+    "license": "AGPL-3",
+    "depends": ["subscription_oca", "account_invoice_start_end_dates"],
+    "external_dependencies": {"python": ["subscription_grouping_core"]},
+    "data": [],
+    "installable": True,
+}

@@ -1,0 +1,355 @@
+"""Plans: what each grouping behaviour of DESIGN.md does to members and money.
+
+Every function here is pure: it reads values (members, dates, an anchor, a
+currency rounding unit) and returns a plan made of values. The Odoo layer
+reads records into these values, asks for a plan and writes it back.
+
+A member's *paid-through date* ``P`` is its next invoice date: billing is in
+advance, so everything before ``P`` is paid for.
+"""
+
+import enum
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from .dates import Anchor, Cadence, Period
+from .money import prorate, span_ratio
+
+
+class ChargeKind(enum.Enum):
+    """Lines a group bills besides the members' full periods."""
+
+    TRANSITION = "transition"  # [P, A) when a member joins (rule 1)
+    CREDIT = "credit"  # unused prepaid days [close, P) when it leaves (rule 5)
+    ADJUSTMENT = "adjustment"  # price difference for [change, P) (rule 7)
+
+    @property
+    def covers_service(self):
+        """Whether the charge's period counts as service billed (or credited).
+
+        An adjustment re-prices days that were already billed: it moves money,
+        not coverage.
+        """
+        return self is not ChargeKind.ADJUSTMENT
+
+
+class Reason(enum.Enum):
+    """Why a subscription cannot join a group (never dropped silently)."""
+
+    CADENCE = "cadence"  # days or weeks cannot follow a monthly anchor
+    NO_LINES = "no_lines"  # nothing to bill
+    NO_NEXT_DATE = "no_next_date"  # no paid-through date (not running)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A subscription line and the amount it bills for one full period."""
+
+    key: Hashable
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Member:
+    """What a plan needs to know of a subscription."""
+
+    key: Hashable
+    paid_through: date | None
+    cadence: Cadence
+    lines: tuple[Line, ...] = ()
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One subscription line's share of a charge.
+
+    ``price`` is the full-period amount the charge is prorated from (for an
+    adjustment, the price difference); ``amount`` is what is billed, rounded
+    to the currency.
+    """
+
+    key: Hashable
+    price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A prorated charge (or credit) for one member over one service period."""
+
+    subscription: Hashable
+    kind: ChargeKind
+    period: Period
+    ratio: Fraction
+    lines: tuple[ChargeLine, ...]
+
+    @property
+    def total(self):
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A subscription that stays out of the group, and why."""
+
+    subscription: Hashable
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Move:
+    """A member's paid-through date moved onto the anchor (rule 1).
+
+    ``charge`` is the transition for ``[old_date, new_date)``, or ``None``
+    when the member was already aligned.
+    """
+
+    subscription: Hashable
+    old_date: date
+    new_date: date
+    charge: Charge | None = None
+
+
+@dataclass(frozen=True)
+class RunItem:
+    """A member billed on a run: full periods at full price."""
+
+    subscription: Hashable
+    periods: tuple[Period, ...]
+    lines: tuple[Line, ...]
+    new_paid_through: date
+
+    @property
+    def total(self):
+        return len(self.periods) * sum((line.price for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One merged invoice: the members due on ``run_date`` and pending charges."""
+
+    run_date: date
+    items: tuple[RunItem, ...]
+    charges: tuple[Charge, ...]
+
+    def __bool__(self):
+        return bool(self.items)
+
+    @property
+    def total(self):
+        return sum((item.total for item in self.items), Decimal(0)) + sum(
+            (charge.total for charge in self.charges), Decimal(0)
+        )
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A paused member resuming: the span never billed, then a new join."""
+
+    paused: Period | None
+    join: Move | Refusal
+
+
+@dataclass(frozen=True)
+class Ungroup:
+    """What switching grouping off does (rule 8).
+
+    ``paid_through`` gives each member's next invoice date from now on;
+    ``dropped`` are pending charges that vanish with the moves they came from;
+    ``settle`` are pending charges that must still be billed, on their own.
+    """
+
+    paid_through: dict
+    dropped: tuple[Charge, ...]
+    settle: tuple[Charge, ...]
+
+
+def _charge(subscription, kind, span, cadence, anchor, unit, prices, sign=1):
+    ratio = span_ratio(span, anchor, cadence)
+    lines = tuple(
+        ChargeLine(key, price, sign * prorate(price, ratio, unit))
+        for key, price in prices
+    )
+    return Charge(subscription, kind, span, ratio, lines)
+
+
+def plan_join(member, anchor, unit):
+    """Align ``member`` on ``anchor``: a :class:`Move`, or a :class:`Refusal`.
+
+    ``A`` is the first aligned date on or after ``P``; the transition charge
+    covers ``[P, A)`` at ``price x days([P, A)) / days([A - 1 period, A))``
+    per line. Joining never credits: ``A >= P``.
+    """
+    if not member.cadence.alignable:
+        return Refusal(member.key, Reason.CADENCE)
+    if member.paid_through is None:
+        return Refusal(member.key, Reason.NO_NEXT_DATE)
+    if not member.lines:
+        return Refusal(member.key, Reason.NO_LINES)
+    start = member.paid_through
+    aligned = anchor.first_on_or_after(start, member.cadence)
+    if aligned == start:
+        return Move(member.key, start, aligned)
+    charge = _charge(
+        member.key,
+        ChargeKind.TRANSITION,
+        Period(start, aligned),
+        member.cadence,
+        anchor,
+        unit,
+        ((line.key, line.price) for line in member.lines),
+    )
+    return Move(member.key, start, aligned, charge)
+
+
+def default_anchor(members):
+    """DESIGN's default: the day of the next date of the longest-running member.
+
+    ``members`` are ``(start_date, Member)`` pairs; only members that can
+    align and have a next date count. ``None`` when there is none.
+    """
+    candidates = [
+        (start, member.paid_through)
+        for start, member in members
+        if member.cadence.alignable and member.paid_through
+    ]
+    if not candidates:
+        return None
+    _start, next_date = min(candidates)
+    return Anchor(next_date.day)
+
+
+def next_run_date(members):
+    """The group's next run date: the earliest ``P`` of its running members."""
+    return min(
+        (
+            member.paid_through
+            for member in members
+            if member.paid_through and not member.paused
+        ),
+        default=None,
+    )
+
+
+def plan_run(run_date, anchor, members, pending=()):
+    """The merged invoice of ``run_date`` (rule 4).
+
+    Members that are not paused and have ``P <= run_date`` are due; each is
+    billed every full period starting on or before the run date (one, unless
+    runs were missed) and its ``P`` moves on by its own cadence on the
+    anchored calendar. Pending charges go on the invoice when anything is due.
+    """
+    items = []
+    for member in members:
+        start = member.paid_through
+        if member.paused or start is None or start > run_date:
+            continue
+        if not anchor.is_aligned(start, member.cadence):
+            raise ValueError(
+                f"{member.key!r} is due on {start}, which is not on {anchor}"
+            )
+        periods = []
+        while start <= run_date:
+            end = anchor.shift(start, member.cadence)
+            periods.append(Period(start, end))
+            start = end
+        items.append(RunItem(member.key, tuple(periods), member.lines, start))
+    return RunPlan(run_date, tuple(items), tuple(pending) if items else ())
+
+
+def plan_leave(member, close_date, anchor, unit):
+    """Credit for the unused prepaid days ``[close_date, P)``, or ``None``.
+
+    Used when the group's policy credits a leaving member (rule 5); by
+    default those days stay paid.
+    """
+    end = member.paid_through
+    if end is None or close_date >= end:
+        return None
+    return _charge(
+        member.key,
+        ChargeKind.CREDIT,
+        Period(close_date, end),
+        member.cadence,
+        anchor,
+        unit,
+        ((line.key, line.price) for line in member.lines),
+        sign=-1,
+    )
+
+
+def plan_resume(member, resume_date, anchor, unit):
+    """A paused member resumes on ``resume_date`` (rule 6).
+
+    The pause took effect at ``P``, so ``[P, max(P, R))`` is never billed;
+    the member then joins again from ``max(P, R)`` by rule 1.
+    """
+    restart = max(member.paid_through, resume_date)
+    paused = (
+        Period(member.paid_through, restart) if restart > member.paid_through else None
+    )
+    rejoined = replace(member, paid_through=restart, paused=False)
+    return Resume(paused, plan_join(rejoined, anchor, unit))
+
+
+def plan_price_change(member, new_lines, change_date, anchor, unit):
+    """The prorated price difference for ``[change_date, P)``, or ``None`` (rule 7).
+
+    New prices apply to periods starting on or after the change; the days
+    already paid at the old prices are adjusted per line (a line that
+    appears or disappears counts as priced 0 on the other side).
+    """
+    end = member.paid_through
+    if end is None or change_date >= end:
+        return None
+    old = {line.key: line.price for line in member.lines}
+    new = {line.key: line.price for line in new_lines}
+    keys = list(old) + [key for key in new if key not in old]
+    differences = [
+        (key, new.get(key, Decimal(0)) - old.get(key, Decimal(0))) for key in keys
+    ]
+    differences = [(key, price) for key, price in differences if price]
+    if not differences:
+        return None
+    return _charge(
+        member.key,
+        ChargeKind.ADJUSTMENT,
+        Period(change_date, end),
+        member.cadence,
+        anchor,
+        unit,
+        differences,
+    )
+
+
+def plan_ungroup(members, moves, pending, merged_invoice_posted):
+    """Switch grouping off (rule 8).
+
+    Before the group's first merged invoice is posted, each member's moves
+    are undone newest first, as long as the member still stands where the
+    move put it and the move's charge is still pending: its old ``P`` comes
+    back and the charge is dropped, as if grouping never happened. Once a
+    merged invoice is posted, nothing is undone: members go on from their
+    current ``P`` and every pending charge is settled.
+
+    ``moves`` maps a member's key to its moves, oldest first.
+    """
+    paid_through = {member.key: member.paid_through for member in members}
+    dropped = []
+    if not merged_invoice_posted:
+        waiting = set(pending)
+        for key in paid_through:
+            for move in reversed(moves.get(key, ())):
+                if move.new_date != paid_through[key]:
+                    break
+                if move.charge is not None:
+                    if move.charge not in waiting:
+                        break
+                    dropped.append(move.charge)
+                paid_through[key] = move.old_date
+    settle = tuple(charge for charge in pending if charge not in dropped)
+    return Ungroup(paid_through, tuple(dropped), settle)
