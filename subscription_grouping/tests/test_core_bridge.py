@@ -1,0 +1,63 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from odoo.tests import tagged
+
+from subscription_grouping_core import (
+    Anchor,
+    Cadence,
+    Period,
+    Reason,
+    Refusal,
+    Unit,
+    plan_join,
+)
+
+from .common import SubscriptionGroupingCase
+
+
+@tagged("post_install", "-at_install")
+class TestCoreBridge(SubscriptionGroupingCase):
+    """The installed addon reads real subscriptions into the planning core."""
+
+    def test_cadence_comes_from_the_template(self):
+        monthly = self._create_subscription(self.template_monthly, "2026-11-15", [10])
+        quarterly = self._create_subscription(self.template_quarterly, "2026-11-15", [10])
+        yearly = self._create_subscription(self.template_yearly, "2026-11-15", [10])
+        self.assertEqual(monthly._get_grouping_cadence(), Cadence(1, Unit.MONTH))
+        self.assertEqual(quarterly._get_grouping_cadence(), Cadence(3, Unit.MONTH))
+        self.assertEqual(yearly._get_grouping_cadence(), Cadence(1, Unit.YEAR))
+
+    def test_design_example_through_a_real_subscription(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-11-15", [70.0, 30.0]
+        )
+        member = subscription._get_grouping_member()
+        self.assertEqual(member.paid_through, date(2026, 11, 15))
+        self.assertEqual(
+            [line.price for line in member.lines], [Decimal("70.00"), Decimal("30.00")]
+        )
+        self.assertEqual(
+            [line.key for line in member.lines],
+            subscription.sale_subscription_line_ids.ids,
+        )
+        rounding = subscription._get_grouping_rounding()
+        self.assertEqual(rounding, Decimal("0.01"))
+        move = plan_join(member, Anchor(1), rounding)
+        self.assertEqual(move.new_date, date(2026, 12, 1))
+        self.assertEqual(move.charge.period, Period(date(2026, 11, 15), date(2026, 12, 1)))
+        self.assertEqual(move.charge.ratio, Fraction(16, 30))
+        self.assertEqual(
+            [line.amount for line in move.charge.lines],
+            [Decimal("37.33"), Decimal("16.00")],
+        )
+
+    def test_weekly_subscription_is_refused_with_its_reason(self):
+        subscription = self._create_subscription(self.template_weekly, "2026-11-15", [5])
+        self.assertEqual(
+            plan_join(subscription._get_grouping_member(), Anchor(1), Decimal("0.01")),
+            Refusal(subscription.id, Reason.CADENCE),
+        )
