@@ -25,7 +25,9 @@ class TestCoreBridge(SubscriptionGroupingCase):
 
     def test_cadence_comes_from_the_template(self):
         monthly = self._create_subscription(self.template_monthly, "2026-11-15", [10])
-        quarterly = self._create_subscription(self.template_quarterly, "2026-11-15", [10])
+        quarterly = self._create_subscription(
+            self.template_quarterly, "2026-11-15", [10]
+        )
         yearly = self._create_subscription(self.template_yearly, "2026-11-15", [10])
         self.assertEqual(monthly._get_grouping_cadence(), Cadence(1, Unit.MONTH))
         self.assertEqual(quarterly._get_grouping_cadence(), Cadence(3, Unit.MONTH))
@@ -48,7 +50,9 @@ class TestCoreBridge(SubscriptionGroupingCase):
         self.assertEqual(rounding, Decimal("0.01"))
         move = plan_join(member, Anchor(1), rounding)
         self.assertEqual(move.new_date, date(2026, 12, 1))
-        self.assertEqual(move.charge.period, Period(date(2026, 11, 15), date(2026, 12, 1)))
+        self.assertEqual(
+            move.charge.period, Period(date(2026, 11, 15), date(2026, 12, 1))
+        )
         self.assertEqual(move.charge.ratio, Fraction(16, 30))
         self.assertEqual(
             [line.amount for line in move.charge.lines],
@@ -56,7 +60,9 @@ class TestCoreBridge(SubscriptionGroupingCase):
         )
 
     def test_weekly_subscription_is_refused_with_its_reason(self):
-        subscription = self._create_subscription(self.template_weekly, "2026-11-15", [5])
+        subscription = self._create_subscription(
+            self.template_weekly, "2026-11-15", [5]
+        )
         self.assertEqual(
             plan_join(subscription._get_grouping_member(), Anchor(1), Decimal("0.01")),
             Refusal(subscription.id, Reason.CADENCE),
