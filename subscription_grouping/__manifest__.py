@@ -12,6 +12,13 @@
     "license": "AGPL-3",
     "depends": ["subscription_oca", "account_invoice_start_end_dates"],
     "external_dependencies": {"python": ["subscription_grouping_core"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/subscription_grouping_security.xml",
+        "views/sale_subscription_group_views.xml",
+        "views/sale_subscription_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+    ],
     "installable": True,
 }

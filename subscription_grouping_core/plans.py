@@ -177,6 +177,21 @@ def _charge(subscription, kind, span, cadence, anchor, unit, prices, sign=1):
     return Charge(subscription, kind, span, ratio, lines)
 
 
+def join_refusal(member):
+    """Why ``member`` cannot join any group, or ``None`` if it can.
+
+    None of these reasons depends on the anchor, so they can be known before
+    a group exists.
+    """
+    if not member.cadence.alignable:
+        return Reason.CADENCE
+    if member.paid_through is None:
+        return Reason.NO_NEXT_DATE
+    if not member.lines:
+        return Reason.NO_LINES
+    return None
+
+
 def plan_join(member, anchor, unit):
     """Align ``member`` on ``anchor``: a :class:`Move`, or a :class:`Refusal`.
 
@@ -184,12 +199,9 @@ def plan_join(member, anchor, unit):
     covers ``[P, A)`` at ``price x days([P, A)) / days([A - 1 period, A))``
     per line. Joining never credits: ``A >= P``.
     """
-    if not member.cadence.alignable:
-        return Refusal(member.key, Reason.CADENCE)
-    if member.paid_through is None:
-        return Refusal(member.key, Reason.NO_NEXT_DATE)
-    if not member.lines:
-        return Refusal(member.key, Reason.NO_LINES)
+    reason = join_refusal(member)
+    if reason is not None:
+        return Refusal(member.key, reason)
     start = member.paid_through
     aligned = anchor.first_on_or_after(start, member.cadence)
     if aligned == start:
@@ -336,7 +348,8 @@ def plan_ungroup(members, moves, pending, merged_invoice_posted):
     merged invoice is posted, nothing is undone: members go on from their
     current ``P`` and every pending charge is settled.
 
-    ``moves`` maps a member's key to its moves, oldest first.
+    ``moves`` maps a member's key to its moves, oldest first. Charges are
+    matched by equality, so a caller may rebuild them from its own records.
     """
     paid_through = {member.key: member.paid_through for member in members}
     dropped = []

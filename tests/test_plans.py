@@ -16,6 +16,7 @@ from subscription_grouping_core import (
     Refusal,
     Unit,
     default_anchor,
+    join_refusal,
     next_run_date,
     plan_join,
     plan_leave,
@@ -288,3 +289,9 @@ def test_ungroup_keeps_a_transition_that_was_already_invoiced():
     ungroup = plan_ungroup(current, {"A": [move]}, [], merged_invoice_posted=False)
     assert ungroup.paid_through == {"A": date(2026, 12, 1)}
     assert ungroup.dropped == ()
+
+
+def test_join_refusal_needs_no_anchor():
+    assert join_refusal(member("S", date(2026, 11, 15), "1")) is None
+    assert join_refusal(member("E", date(2026, 11, 15))) is Reason.NO_LINES
+    assert join_refusal(member("N", None, "1")) is Reason.NO_NEXT_DATE

@@ -1,1 +1,3 @@
 from . import test_core_bridge
+from . import test_join
+from . import test_run

@@ -1,8 +1,14 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
 from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from subscription_grouping_core import Period, check_coverage
 
 
 class SubscriptionGroupingCase(AccountTestInvoicingCommon):
@@ -12,11 +18,19 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
-        cls.customer = cls.env["res.partner"].create({"name": "Grouping Customer"})
+        cls.stage_in_progress = cls.env["sale.subscription.stage"].search(
+            [("type", "=", "in_progress")], order="sequence", limit=1
+        )
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {"name": "Grouping USD", "currency_id": cls.env.company.currency_id.id}
+        )
+        cls.customer = cls._create_customer("Grouping Customer")
         cls.product_service = cls.env["product.product"].create(
             {
                 "name": "Hosting",
                 "type": "service",
+                # a company-less product gets every other company's default taxes
+                "company_id": cls.env.company.id,
                 "list_price": 100.0,
                 "taxes_id": [Command.clear()],
             }
@@ -27,25 +41,44 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
         cls.template_weekly = cls._create_template("Weekly", 1, "weeks")
 
     @classmethod
-    def _create_template(cls, name, interval, rule_type):
+    def _create_customer(cls, name, **vals):
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "property_product_pricelist": cls.pricelist.id,
+                **vals,
+            }
+        )
+
+    @classmethod
+    def _create_template(cls, name, interval, rule_type, **vals):
         return cls.env["sale.subscription.template"].create(
             {
                 "name": name,
                 "recurring_interval": interval,
                 "recurring_rule_type": rule_type,
+                **vals,
             }
         )
 
     @classmethod
-    def _create_subscription(cls, template, next_date, prices, start=None):
-        """A subscription of ``cls.customer`` with one line per price."""
-        return cls.env["sale.subscription"].create(
+    def _create_subscription(
+        cls, template, next_date, prices, start=None, partner=None, pricelist=None
+    ):
+        """A running subscription whose next invoice date is ``next_date``.
+
+        subscription_oca creates subscriptions in draft and, when they start,
+        sets their next invoice date to today: the date is written after.
+        """
+        partner = partner or cls.customer
+        subscription = cls.env["sale.subscription"].create(
             {
-                "partner_id": cls.customer.id,
+                "partner_id": partner.id,
                 "template_id": template.id,
                 "date_start": start or next_date,
                 "recurring_next_date": next_date,
-                "pricelist_id": cls.customer.property_product_pricelist.id,
+                "pricelist_id": (pricelist or cls.pricelist).id,
                 "sale_subscription_line_ids": [
                     Command.create(
                         {
@@ -58,3 +91,74 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
                 ],
             }
         )
+        with freeze_time(start or next_date):
+            subscription.stage_id = cls.stage_in_progress
+        subscription.recurring_next_date = next_date
+        return subscription
+
+    def _cron(self, day):
+        """The scheduled action users already have, run on ``day``."""
+        with freeze_time(day):
+            self.env["sale.subscription"].cron_subscription_management()
+
+    def _invoices(self, partner=None):
+        return self.env["account.move"].search(
+            [
+                ("partner_id", "child_of", (partner or self.customer).id),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ],
+            order="id",
+        )
+
+    def _lines(self, invoice):
+        """Invoice lines as (subscription, start, end, amount) and sections."""
+        return [
+            (
+                line.display_type,
+                line.subscription_id,
+                line.start_date,
+                line.end_date,
+                line.price_subtotal,
+            )
+            for line in invoice.invoice_line_ids.sorted("sequence")
+        ]
+
+    def assertExactCoverage(self, subscription, start, end):
+        """DESIGN's first invariant, on the real invoice lines of ``subscription``."""
+        lines = (
+            self.env["account.move.line"]
+            .search(
+                [
+                    ("subscription_id", "=", subscription.id),
+                    ("display_type", "=", "product"),
+                    ("parent_state", "!=", "cancel"),
+                ]
+            )
+            .filtered(
+                lambda line: line.subscription_group_charge_id.kind != "adjustment"
+            )
+        )
+        # each invoice bills a period once, however many lines the subscription has
+        billed = {
+            (
+                line.move_id,
+                Period(line.start_date, line.end_date + timedelta(days=1)),
+                -1
+                if line.move_id.move_type == "out_refund" or line.price_subtotal < 0
+                else 1,
+            )
+            for line in lines
+        }
+        coverage = check_coverage(
+            [(period, sign) for _move, period, sign in billed], Period(start, end)
+        )
+        self.assertEqual(
+            coverage.gaps, (), f"days never billed for {subscription.name}"
+        )
+        self.assertEqual(
+            coverage.overlaps, (), f"days billed twice for {subscription.name}"
+        )
+
+
+def d(text):
+    return date.fromisoformat(text)

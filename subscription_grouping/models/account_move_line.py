@@ -1,0 +1,29 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    subscription_id = fields.Many2one(
+        comodel_name="sale.subscription",
+        string="Subscription",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        help="The subscription this line bills.",
+    )
+    subscription_group_id = fields.Many2one(
+        related="move_id.subscription_group_id",
+        store=True,
+        index="btree_not_null",
+    )
+    subscription_group_charge_id = fields.Many2one(
+        comodel_name="sale.subscription.group.charge",
+        string="Subscription Group Charge",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        help="The transition, credit or price adjustment this line bills.",
+    )

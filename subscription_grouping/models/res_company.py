@@ -1,0 +1,19 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    subscription_group_transition_policy = fields.Selection(
+        selection=[
+            ("next_invoice", "On the next merged invoice"),
+            ("immediate", "On an invoice of its own, at once"),
+        ],
+        string="Grouping Transition Policy",
+        required=True,
+        default="next_invoice",
+        help="Where new subscription groups bill the prorated days between a "
+        "subscription's next invoice date and the group's billing day.",
+    )

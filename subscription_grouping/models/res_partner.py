@@ -1,0 +1,97 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    subscription_grouping = fields.Boolean(
+        string="Group Subscriptions",
+        copy=False,
+        help="Bill all the subscriptions of this customer on one date, in one "
+        "invoice per group. Switching it off before the first merged invoice "
+        "restores every subscription's previous next invoice date.",
+    )
+    subscription_grouping_anchor_day = fields.Integer(
+        string="Grouping Billing Day",
+        copy=False,
+        help="Day of the month (1-31; 29-31 fall on the last day of shorter "
+        "months) on which the groups of this customer bill. Empty: the day of "
+        "the next invoice date of the customer's longest-running subscription.",
+    )
+    subscription_group_ids = fields.One2many(
+        comodel_name="sale.subscription.group",
+        inverse_name="partner_id",
+        string="Subscription Groups",
+    )
+    subscription_group_count = fields.Integer(
+        compute="_compute_subscription_group_count"
+    )
+
+    _sql_constraints = [
+        (
+            "subscription_grouping_anchor_day_range",
+            "CHECK(subscription_grouping_anchor_day BETWEEN 0 AND 31)",
+            "The grouping billing day is a day of the month, from 1 to 31.",
+        ),
+    ]
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + [
+            "subscription_grouping",
+            "subscription_grouping_anchor_day",
+        ]
+
+    @api.depends("subscription_group_ids")
+    def _compute_subscription_group_count(self):
+        counts = dict(
+            self.env["sale.subscription.group"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.subscription_group_count = counts.get(partner, 0)
+
+    def write(self, vals):
+        if "subscription_grouping" not in vals:
+            return super().write(vals)
+        switched = self.filtered(
+            lambda partner: partner.commercial_partner_id == partner
+            and partner.subscription_grouping != bool(vals["subscription_grouping"])
+        )
+        res = super().write(vals)
+        if vals["subscription_grouping"]:
+            switched._group_subscriptions()
+        else:
+            switched._ungroup_subscriptions()
+        return res
+
+    def _group_subscriptions(self):
+        """Join the running subscriptions of these customers to their groups."""
+        subscriptions = self.env["sale.subscription"].search(
+            [
+                ("partner_id", "child_of", self.ids),
+                ("in_progress", "=", True),
+                ("group_id", "=", False),
+            ]
+        )
+        subscriptions._join_subscription_group()
+
+    def _ungroup_subscriptions(self):
+        self.env["sale.subscription.group"].search(
+            [("partner_id", "in", self.ids)]
+        )._ungroup()
+        self.env["sale.subscription"].search(
+            [("partner_id", "child_of", self.ids), ("grouping_refusal", "!=", False)]
+        ).grouping_refusal = False
+
+    def action_view_subscription_groups(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "subscription_grouping.sale_subscription_group_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"active_test": False}
+        return action

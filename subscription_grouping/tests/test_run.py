@@ -1,0 +1,307 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from unittest.mock import patch
+
+from psycopg2 import IntegrityError
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import SubscriptionGroupingCase, d
+
+
+@tagged("post_install", "-at_install")
+class TestRun(SubscriptionGroupingCase):
+    """Each run date of a group produces exactly one merged invoice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.subscription_grouping_anchor_day = 1
+
+    def test_first_merged_invoice_design_example(self):
+        joined = self._create_subscription(self.template_monthly, "2026-11-15", [100.0])
+        aligned = self._create_subscription(
+            self.template_monthly, "2026-12-01", [40.0, 2.5]
+        )
+        self.customer.subscription_grouping = True
+        group = joined.group_id
+
+        self._cron("2026-11-30")
+        self.assertFalse(self._invoices(), "nothing is due before the run date")
+        self._cron("2026-12-01")
+
+        invoice = self._invoices()
+        self.assertEqual(len(invoice), 1)
+        self.assertRecordValues(
+            invoice,
+            [
+                {
+                    "subscription_group_id": group.id,
+                    "subscription_group_run_date": d("2026-12-01"),
+                    "invoice_date": d("2026-12-01"),
+                    "partner_id": self.customer.id,
+                    "state": "draft",
+                    "amount_untaxed": 195.83,
+                }
+            ],
+        )
+        self.assertEqual(
+            self._lines(invoice),
+            [
+                ("line_section", joined, False, False, 0.0),
+                ("product", joined, d("2026-12-01"), d("2026-12-31"), 100.0),
+                ("product", joined, d("2026-11-15"), d("2026-11-30"), 53.33),
+                ("line_section", aligned, False, False, 0.0),
+                ("product", aligned, d("2026-12-01"), d("2026-12-31"), 40.0),
+                ("product", aligned, d("2026-12-01"), d("2026-12-31"), 2.5),
+            ],
+        )
+        self.assertEqual(joined.recurring_next_date, d("2027-01-01"))
+        self.assertEqual(aligned.recurring_next_date, d("2027-01-01"))
+        self.assertEqual(group.next_run_date, d("2027-01-01"))
+        self.assertEqual(group.charge_ids.state, "invoiced")
+        self.assertEqual(joined.account_invoice_ids_count, 1)
+        self.assertIn(invoice, group.invoice_ids)
+        self.assertExactCoverage(joined, d("2026-11-15"), d("2027-01-01"))
+        self.assertExactCoverage(aligned, d("2026-12-01"), d("2027-01-01"))
+
+    def test_a_second_run_the_same_day_bills_nothing_more(self):
+        self._create_subscription(self.template_monthly, "2026-11-15", [100.0])
+        self.customer.subscription_grouping = True
+        self._cron("2026-12-01")
+        self._cron("2026-12-01")
+        self.customer.subscription_group_ids._run(d("2026-12-01"))
+        self.assertEqual(len(self._invoices()), 1)
+
+    def test_the_database_refuses_a_second_invoice_for_a_run_date(self):
+        self._create_subscription(self.template_monthly, "2026-12-01", [100.0])
+        self.customer.subscription_grouping = True
+        self._cron("2026-12-01")
+        invoice = self._invoices()
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                group = invoice.subscription_group_id
+                invoice.copy(
+                    {
+                        "subscription_group_id": group.id,
+                        "subscription_group_run_date": d("2026-12-01"),
+                    }
+                )
+                invoice.flush_model()
+
+    def test_a_crash_half_way_writes_nothing_and_the_rerun_bills_once(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        self.customer.subscription_grouping = True
+        group = subscription.group_id
+        with (
+            patch.object(
+                type(group), "_log_run", side_effect=RuntimeError("worker died")
+            ),
+            self.assertRaises(RuntimeError),
+            self.env.cr.savepoint(),
+        ):
+            self._cron("2026-12-01")
+        self.env.invalidate_all()
+        self.assertFalse(self._invoices())
+        self.assertEqual(subscription.recurring_next_date, d("2026-12-01"))
+        self._cron("2026-12-01")
+        self.assertEqual(len(self._invoices()), 1)
+        self.assertEqual(subscription.recurring_next_date, d("2027-01-01"))
+
+    def test_anchor_31_runs_through_february_without_drift(self):
+        self.customer.subscription_grouping_anchor_day = 31
+        subscription = self._create_subscription(
+            self.template_monthly, "2027-01-31", [100.0]
+        )
+        self.customer.subscription_grouping = True
+        for day in ("2027-01-31", "2027-02-28", "2027-03-31"):
+            self._cron(day)
+        self.assertEqual(subscription.recurring_next_date, d("2027-04-30"))
+        invoices = self._invoices()
+        self.assertEqual(
+            invoices.mapped("subscription_group_run_date"),
+            [d("2027-01-31"), d("2027-02-28"), d("2027-03-31")],
+        )
+        self.assertEqual(
+            [
+                (line.start_date, line.end_date)
+                for line in invoices.invoice_line_ids
+                if line.display_type == "product"
+            ],
+            [
+                (d("2027-01-31"), d("2027-02-27")),
+                (d("2027-02-28"), d("2027-03-30")),
+                (d("2027-03-31"), d("2027-04-29")),
+            ],
+        )
+        self.assertExactCoverage(subscription, d("2027-01-31"), d("2027-04-30"))
+
+    def test_a_yearly_member_is_billed_only_on_its_own_run_dates(self):
+        monthly = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        yearly = self._create_subscription(self.template_yearly, "2026-11-15", [1200.0])
+        self.customer.subscription_grouping = True
+        self.assertEqual(yearly.recurring_next_date, d("2026-12-01"))
+        # [Nov 15, Dec 1) of the year [Dec 1 2025, Dec 1 2026): 16 / 365
+        self.assertEqual(yearly.group_id.charge_ids.amount, 52.6)
+
+        self._cron("2026-12-01")
+        self._cron("2027-01-01")
+        first, second = self._invoices()
+        self.assertEqual(
+            self._lines(first),
+            [
+                ("line_section", monthly, False, False, 0.0),
+                ("product", monthly, d("2026-12-01"), d("2026-12-31"), 100.0),
+                ("line_section", yearly, False, False, 0.0),
+                ("product", yearly, d("2026-12-01"), d("2027-11-30"), 1200.0),
+                ("product", yearly, d("2026-11-15"), d("2026-11-30"), 52.6),
+            ],
+        )
+        self.assertEqual(
+            self._lines(second),
+            [
+                ("line_section", monthly, False, False, 0.0),
+                ("product", monthly, d("2027-01-01"), d("2027-01-31"), 100.0),
+            ],
+        )
+        self.assertEqual(yearly.recurring_next_date, d("2027-12-01"))
+        self.assertEqual(monthly.recurring_next_date, d("2027-02-01"))
+        self.assertExactCoverage(yearly, d("2026-11-15"), d("2027-12-01"))
+
+    def test_missed_runs_are_caught_up_one_invoice_per_run_date(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        self.customer.subscription_grouping = True
+        self._cron("2027-02-10")
+        invoices = self._invoices()
+        self.assertEqual(
+            invoices.mapped("subscription_group_run_date"),
+            [d("2026-12-01"), d("2027-01-01"), d("2027-02-01")],
+        )
+        self.assertEqual(invoices.mapped("amount_untaxed"), [100.0, 100.0, 100.0])
+        self.assertEqual(subscription.recurring_next_date, d("2027-03-01"))
+        self.assertExactCoverage(subscription, d("2026-12-01"), d("2027-03-01"))
+
+    def test_posted_mode_posts_the_merged_invoice(self):
+        template = self._create_template(
+            "Monthly posted", 1, "months", invoicing_mode="invoice"
+        )
+        self._create_subscription(template, "2026-12-01", [100.0])
+        self._create_subscription(template, "2026-11-15", [50.0])
+        self.customer.subscription_grouping = True
+        self._cron("2026-12-01")
+        invoice = self._invoices()
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.amount_untaxed, 176.67)  # 100 + 50 + 50 x 16/30
+        self.assertFalse(invoice.subscription_group_send_state)
+        self.assertEqual(len(invoice.line_ids.move_id), 1, "one journal entry")
+
+    def test_draft_and_posted_templates_are_separate_groups(self):
+        posted = self._create_template(
+            "Monthly posted", 1, "months", invoicing_mode="invoice"
+        )
+        draft_sub = self._create_subscription(
+            self.template_monthly, "2026-12-01", [10.0]
+        )
+        posted_sub = self._create_subscription(posted, "2026-12-01", [20.0])
+        self.customer.subscription_grouping = True
+        self.assertNotEqual(draft_sub.group_id, posted_sub.group_id)
+        self._cron("2026-12-01")
+        self.assertEqual(sorted(self._invoices().mapped("state")), ["draft", "posted"])
+
+    def test_taxes_and_fiscal_position_are_applied_per_line(self):
+        tax = self.percent_tax(21.0)
+        self.product_service.taxes_id = tax
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-11-15", [100.0]
+        )
+        self.assertEqual(subscription.sale_subscription_line_ids.tax_ids, tax)
+        self.customer.subscription_grouping = True
+        self._cron("2026-12-01")
+        invoice = self._invoices()
+        self.assertEqual(invoice.amount_untaxed, 153.33)
+        self.assertEqual(invoice.amount_tax, 32.2)
+        self.assertEqual(invoice.invoice_line_ids.filtered("product_id").tax_ids, tax)
+
+    def test_a_failed_send_never_bills_twice_and_is_retried(self):
+        template = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        subscription = self._create_subscription(template, "2026-12-01", [100.0])
+        self.customer.subscription_grouping = True
+        Send = type(self.env["account.move.send"])
+        with (
+            patch.object(
+                Send,
+                "_generate_and_send_invoices",
+                side_effect=OSError("no PDF renderer"),
+            ),
+            mute_logger("odoo.addons.subscription_grouping.models.account_move"),
+        ):
+            self._cron("2026-12-01")
+            self._cron("2026-12-01")
+        invoice = self._invoices()
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.subscription_group_send_state, "failed")
+        self.assertEqual(invoice.subscription_group_send_error, "no PDF renderer")
+        self.assertEqual(subscription.recurring_next_date, d("2027-01-01"))
+
+        with patch.object(Send, "_generate_and_send_invoices") as send:
+            self._cron("2026-12-02")
+        send.assert_called_once()
+        self.assertEqual(invoice.subscription_group_send_state, "sent")
+        self.assertFalse(invoice.subscription_group_send_error)
+        self.assertEqual(len(self._invoices()), 1)
+
+    def test_grouped_subscriptions_are_never_billed_on_their_own(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        self.customer.subscription_grouping = True
+        subscription.generate_invoice()
+        self.assertFalse(self._invoices())
+        with self.assertRaisesRegex(Exception, "billed with its group"):
+            subscription.manual_invoice()
+
+    def test_a_next_date_off_the_billing_day_is_refused(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        self.customer.subscription_grouping = True
+        with self.assertRaisesRegex(Exception, "must fall on the billing day"):
+            subscription.recurring_next_date = "2026-12-15"
+
+    def test_invoice_now_bills_the_next_run_date(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        self.customer.subscription_grouping = True
+        subscription.group_id.action_run_now()
+        invoice = self._invoices()
+        self.assertEqual(invoice.subscription_group_run_date, d("2026-12-01"))
+        self.assertEqual(subscription.recurring_next_date, d("2027-01-01"))
+
+    def test_ungroup_before_the_first_merged_invoice_restores_every_date(self):
+        joined = self._create_subscription(self.template_monthly, "2026-11-15", [100.0])
+        aligned = self._create_subscription(self.template_monthly, "2026-12-01", [40.0])
+        self.customer.subscription_grouping = True
+        group = joined.group_id
+        self.customer.subscription_grouping = False
+        self.assertEqual(joined.recurring_next_date, d("2026-11-15"))
+        self.assertEqual(aligned.recurring_next_date, d("2026-12-01"))
+        self.assertFalse(joined.group_id | aligned.group_id)
+        self.assertFalse(group.active)
+        self.assertFalse(group.charge_ids)
+        self.assertFalse(self._invoices())
+        self.assertEqual(
+            sorted(group.event_ids.mapped("kind")),
+            ["join", "join", "rollback", "ungroup"],
+        )
