@@ -313,41 +313,34 @@ class SaleSubscriptionGroup(models.Model):
                     "grouping_refusal": False,
                 }
             )
-        events.group_id._log_join_events(events)
+        self._log_join_events(events)
         immediate = charges.filtered(
             lambda charge: charge.group_id.transition_policy == "immediate"
         )
         immediate.group_id._invoice_charges(immediate)
 
+    @api.model
     def _log_join_events(self, events):
         """One chatter message per group, and one per subscription that joined."""
-        lines = defaultdict(list)
+        group_lines = defaultdict(list)
+        member_bodies = {}
         for event in events:
-            text = self.env._(
-                "%(subscription)s joined: next invoice date %(old)s becomes %(new)s",
-                subscription=event.subscription_id.display_name,
-                old=format_date(self.env, event.date_from),
-                new=format_date(self.env, event.date_to),
+            summary = event._get_summary()
+            group_lines[event.group_id.id].append(summary)
+            member_bodies[event.subscription_id.id] = self.env._(
+                "In group %(group)s: %(summary)s",
+                group=event.group_id.display_name,
+                summary=summary,
             )
-            if event.charge_ids:
-                text += self.env._(
-                    ", transition %(start)s to %(end)s: %(amount)s",
-                    start=format_date(self.env, event.charge_ids[0].date_start),
-                    end=format_date(self.env, event.charge_ids[0].date_end),
-                    amount=event.currency_id.format(event.amount),
-                )
-            lines[event.group_id].append(text)
-            lines[event.subscription_id].append(
-                self.env._("In group %(group)s. ", group=event.group_id.display_name)
-                + text
-            )
-        for model in ("sale.subscription.group", "sale.subscription"):
-            records = [record for record in lines if record._name == model]
-            self.env[model].browse(
-                [record.id for record in records]
-            )._message_log_batch(
-                {record.id: Markup("<br/>").join(lines[record]) for record in records}
-            )
+        self.browse(group_lines)._message_log_batch(
+            {
+                group_id: Markup("<br/>").join(lines)
+                for group_id, lines in group_lines.items()
+            }
+        )
+        self.env["sale.subscription"].browse(member_bodies)._message_log_batch(
+            member_bodies
+        )
 
     # -- run ------------------------------------------------------------------
     @api.model

@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import fields, models
+from odoo.tools import format_date
 
 
 class SaleSubscriptionGroupEvent(models.Model):
@@ -51,3 +52,27 @@ class SaleSubscriptionGroupEvent(models.Model):
         inverse_name="event_id",
         string="Charges",
     )
+
+    def _get_summary(self):
+        """One sentence for the chatter: the dates moved and what was charged."""
+        self.ensure_one()
+        values = {
+            "subscription": self.subscription_id.display_name,
+            "old": format_date(self.env, self.date_from),
+            "new": format_date(self.env, self.date_to),
+        }
+        charge = self.charge_ids[:1]
+        if not charge:
+            return self.env._(
+                "%(subscription)s joined: its next invoice date %(old)s is already "
+                "on the billing day.",
+                **values,
+            )
+        return self.env._(
+            "%(subscription)s joined: next invoice date %(old)s becomes %(new)s; "
+            "transition %(start)s to %(end)s: %(amount)s.",
+            start=format_date(self.env, charge.date_start),
+            end=format_date(self.env, charge.date_end),
+            amount=self.currency_id.format(self.amount),
+            **values,
+        )

@@ -56,6 +56,12 @@ class TestJoin(SubscriptionGroupingCase):
             ],
         )
         self.assertIn("16 of 30 days", charge.display_name)
+        summary = (
+            f"{subscription.display_name} joined: next invoice date 11/15/2026 becomes "
+            "12/01/2026; transition 11/15/2026 to 11/30/2026"
+        )
+        self.assertIn(summary, group.message_ids[0].body)
+        self.assertIn(summary, subscription.message_ids[0].body)
 
     def test_default_anchor_follows_the_longest_running_subscription(self):
         older = self._create_subscription(

@@ -63,6 +63,8 @@ class TestRun(SubscriptionGroupingCase):
         self.assertEqual(group.charge_ids.state, "invoiced")
         self.assertEqual(joined.account_invoice_ids_count, 1)
         self.assertIn(invoice, group.invoice_ids)
+        self.assertIn("2 subscription(s) billed", group.message_ids[0].body)
+        self.assertIn("12/01/2026 to 12/31/2026", joined.message_ids[0].body)
         self.assertExactCoverage(joined, d("2026-11-15"), d("2027-01-01"))
         self.assertExactCoverage(aligned, d("2026-12-01"), d("2027-01-01"))
 

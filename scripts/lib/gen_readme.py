@@ -1,0 +1,75 @@
+"""Write an addon's README.rst from its readme/*.md fragments, as OCA lays it out.
+
+usage: python3 scripts/lib/gen_readme.py ADDON_DIR
+
+OCA's own generator (oca-gen-addon-readme) is not on PyPI; this one covers
+what the fragments here use: paragraphs, bullet lists and inline code.
+"""
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+SECTIONS = [
+    ("CONFIGURE", "Configuration"),
+    ("USAGE", "Usage"),
+    ("ROADMAP", "Known issues / Roadmap"),
+    ("CONTRIBUTORS", "Contributors"),
+]
+BADGES = {
+    "Alpha": "red",
+    "Beta": "yellow",
+    "Production/Stable": "green",
+    "Mature": "brightgreen",
+}
+
+
+def rst(markdown):
+    """Inline code is the one markdown construct the fragments need translated."""
+    return re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", markdown).strip()
+
+
+def heading(text, char, over=False):
+    line = char * len(text)
+    return [line, text, line, ""] if over else [text, line, ""]
+
+
+def main(addon):
+    addon = Path(addon)
+    manifest = ast.literal_eval((addon / "__manifest__.py").read_text())
+    status = manifest.get("development_status", "Beta")
+    fragments = {
+        path.stem: path.read_text() for path in (addon / "readme").glob("*.md")
+    }
+    out = heading(manifest["name"], "=", over=True)
+    out += [
+        ".. |maturity| image:: https://img.shields.io/badge/maturity-"
+        f"{status.replace('/', '--')}-{BADGES.get(status, 'lightgrey')}.png",
+        f"    :alt: {status}",
+        f".. |license| image:: https://img.shields.io/badge/license-{manifest['license']}-blue.png",
+        f"    :alt: License: {manifest['license']}",
+        "",
+        "|maturity| |license|",
+        "",
+        rst(fragments["DESCRIPTION"]),
+        "",
+    ]
+    if status == "Alpha":
+        out += [
+            ".. IMPORTANT::",
+            "   This is an alpha version, the data model and design can change at "
+            "any time without warning.",
+            "",
+        ]
+    out += ["**Table of contents**", "", ".. contents::", "   :local:", ""]
+    for name, title in SECTIONS:
+        if name in fragments:
+            out += heading(title, "=") + [rst(fragments[name]), ""]
+    out += heading("Credits", "=") + heading("Authors", "-")
+    out += [f"- {author.strip()}" for author in manifest["author"].split(",")] + [""]
+    (addon / "README.rst").write_text("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
