@@ -2,15 +2,14 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import fields, models
 
+from .sale_subscription_group import TRANSITION_POLICIES
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
 
     subscription_group_transition_policy = fields.Selection(
-        selection=[
-            ("next_invoice", "On the next merged invoice"),
-            ("immediate", "On an invoice of its own, at once"),
-        ],
+        selection=TRANSITION_POLICIES,
         string="Grouping Transition Policy",
         required=True,
         default="next_invoice",

@@ -31,6 +31,11 @@ MONTHS = [
     ("12", "December"),
 ]
 
+TRANSITION_POLICIES = [
+    ("next_invoice", "On the next merged invoice"),
+    ("immediate", "On an invoice of its own, at once"),
+]
+
 # The fields that cannot differ inside one invoice, in the order of
 # sale.subscription._get_grouping_key().
 KEY_FIELDS = (
@@ -108,10 +113,7 @@ class SaleSubscriptionGroup(models.Model):
         help="For yearly subscriptions only: the month they bill in.",
     )
     transition_policy = fields.Selection(
-        selection=[
-            ("next_invoice", "On the next merged invoice"),
-            ("immediate", "On an invoice of its own, at once"),
-        ],
+        selection=TRANSITION_POLICIES,
         required=True,
         default="next_invoice",
         tracking=True,

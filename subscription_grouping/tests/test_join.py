@@ -177,6 +177,18 @@ class TestJoin(SubscriptionGroupingCase):
         self.assertEqual(euro.group_id.currency_id, eur)
         self.assertEqual(self.customer.subscription_group_count, 2)
         self.assertEqual(euro.group_id.charge_ids.amount, 48.0)  # 90 x 16/30
+        self._cron("2026-12-01")
+        invoices = self._invoices()
+        self.assertRecordValues(
+            invoices.sorted(lambda move: move.currency_id.name),
+            [
+                {"currency_id": eur.id, "amount_untaxed": 138.0},
+                {
+                    "currency_id": self.env.company.currency_id.id,
+                    "amount_untaxed": 100.0,
+                },
+            ],
+        )
 
     def test_contacts_subscriptions_join_the_companys_group(self):
         contact = self.env["res.partner"].create(

@@ -232,6 +232,46 @@ class TestRun(SubscriptionGroupingCase):
         self.assertEqual(invoice.amount_tax, 32.2)
         self.assertEqual(invoice.invoice_line_ids.filtered("product_id").tax_ids, tax)
 
+    def test_fiscal_position_payment_terms_and_journal_are_honoured(self):
+        tax_21 = self.percent_tax(21.0)
+        tax_0 = self.percent_tax(0.0)
+        self.product_service.taxes_id = tax_21
+        fiscal_position = self.env["account.fiscal.position"].create(
+            {
+                "name": "Export",
+                "tax_ids": [(0, 0, {"tax_src_id": tax_21.id, "tax_dest_id": tax_0.id})],
+            }
+        )
+        journal = self.company_data["default_journal_sale"].copy({"code": "SUBS"})
+        self.customer.property_payment_term_id = self.pay_terms_a
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-12-01", [100.0]
+        )
+        subscription.write(
+            {"fiscal_position_id": fiscal_position.id, "journal_id": journal.id}
+        )
+        self.assertEqual(subscription.sale_subscription_line_ids.tax_ids, tax_0)
+        self.customer.subscription_grouping = True
+        self.assertRecordValues(
+            subscription.group_id,
+            [{"fiscal_position_id": fiscal_position.id, "journal_id": journal.id}],
+        )
+        self._cron("2026-12-01")
+        invoice = self._invoices()
+        self.assertRecordValues(
+            invoice,
+            [
+                {
+                    "fiscal_position_id": fiscal_position.id,
+                    "journal_id": journal.id,
+                    "invoice_payment_term_id": self.pay_terms_a.id,
+                    "amount_untaxed": 100.0,
+                    "amount_tax": 0.0,
+                }
+            ],
+        )
+        self.assertEqual(invoice.invoice_line_ids.filtered("product_id").tax_ids, tax_0)
+
     def test_a_failed_send_never_bills_twice_and_is_retried(self):
         template = self._create_template(
             "Monthly sent", 1, "months", invoicing_mode="invoice_send"
