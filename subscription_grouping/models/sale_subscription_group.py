@@ -319,7 +319,8 @@ class SaleSubscriptionGroup(models.Model):
         immediate = charges.filtered(
             lambda charge: charge.group_id.transition_policy == "immediate"
         )
-        immediate.group_id._invoice_charges(immediate)
+        if immediate:
+            immediate.group_id._invoice_charges(immediate)
 
     @api.model
     def _log_join_events(self, events):
@@ -485,10 +486,14 @@ class SaleSubscriptionGroup(models.Model):
     @api.model
     def _create_invoices(self, vals_list):
         """Create the group invoices in one batch, then post and queue sending."""
+        # No creation message, tracking or follower subscription per invoice
+        # (the group's chatter links each one): a third of the queries of a
+        # run. Posting and sending then run in the caller's context.
         invoices = (
             self.env["account.move"]
-            .with_context(default_move_type="out_invoice")
+            .with_context(default_move_type="out_invoice", tracking_disable=True)
             .create(vals_list)
+            .with_env(self.env)
         )
         to_post = invoices.filtered(
             lambda move: move.subscription_group_id.invoicing_mode != "draft"
