@@ -1,0 +1,625 @@
+"""Billing with and without subscription_grouping: run by scripts/benchmark.
+
+For each size (N subscriptions over M customers) it measures the scheduled
+action users already have, ``sale.subscription.cron_subscription_management``,
+on the day every subscription is due:
+
+* ungrouped: subscription_oca's billing, one invoice per subscription, made
+  one subscription at a time;
+* grouped: the same cron once ``subscription_grouping`` is on for every
+  customer; grouped subscriptions are billed as ONE invoice per group.
+
+Each side is measured twice: on the run date, when the grouped side's first
+merged invoices also carry every subscription's prorated transition (about
+twice the invoice lines, once in a customer's life), and one month later, the
+renewal every month after looks like.
+
+Measured, around the cron and the flush of what it wrote: the wall time
+(``time.perf_counter``, the real one: freezegun freezes the patched one), the
+SQL queries (the cursor's ``sql_log_count``) and the invoices made. Switching
+grouping on (groups, realigned dates, transition charges) is setup, not
+measured.
+
+Why copies: both sides must bill identical data, and billing changes it (next
+dates move, invoices appear). The data of a size is built once in its own
+database, then PostgreSQL copies it twice (``CREATE DATABASE ... TEMPLATE``):
+copy A is billed ungrouped, copy B grouped. Copies are dropped at the end
+unless ``--keep``.
+
+A small extra scenario in copy B bills groups of 2 and of 10 members apart,
+to check that the queries per group do not grow with the group's size.
+
+This is a script, not a test: it prints figures and whether the targets are
+met, and fails only if something breaks.
+"""
+
+import argparse
+import contextlib
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import sys
+import time
+import types
+from collections import namedtuple
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg2
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+
+# The real time.perf_counter, out of freezegun's reach: inside freeze_time
+# it stands still, and freezegun swaps every module attribute that is the
+# real function (this module's own too), but not one held in an object.
+CLOCK = types.SimpleNamespace(perf_counter=time.perf_counter)
+
+REPO = Path(__file__).resolve().parents[2]
+DAYS_SPREAD = 28  # next dates fall in [run date - 27 days, run date]
+PRICES = (100.0, 50.0)  # a subscription has 1 or 2 lines, alternating
+PROBE_SIZES = (2, 10)  # group sizes compared for queries per group
+PROBE_GROUPS = 20  # groups of each size in that scenario
+PROBE_WARMUP = 5  # groups of 2 billed first, unmeasured (see probe_group_sizes)
+SETUP_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True}
+
+# Ids of the records shared by every customer, equal in the copies.
+Fixture = namedtuple("Fixture", "product pricelist template stage")
+# What billing groups of one size cost, per group.
+PerGroup = namedtuple("PerGroup", "queries seconds groups")
+
+
+@dataclass
+class Side:
+    """What one billing run cost."""
+
+    seconds: float
+    queries: int
+    invoices: int
+    lines: int  # invoice lines of products (sections and notes aside)
+    subscriptions: int
+    groups: int = 0  # grouped run: groups with members due
+
+    @property
+    def queries_per_subscription(self):
+        return self.queries / self.subscriptions
+
+    @property
+    def queries_per_group(self):
+        return self.queries / self.groups if self.groups else None
+
+
+# ------------------------------------------------------------------ arguments
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--db", required=True, help="database with the module")
+    parser.add_argument("--grouped-only", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--run-date", type=date.fromisoformat, default=date(2025, 10, 28)
+    )
+    parser.add_argument("sizes", nargs="*", default=["500:100"], help="N:M")
+    args, odoo_args = parser.parse_known_args(argv)
+    args.odoo_args = odoo_args
+    args.sizes = [tuple(int(part) for part in size.split(":")) for size in args.sizes]
+    return args
+
+
+def start_odoo(odoo_args):
+    import odoo
+
+    odoo.tools.config.parse_config([*odoo_args, "--log-level=warn"], setup_logging=True)
+    return odoo
+
+
+# ------------------------------------------------------------------ databases
+@contextlib.contextmanager
+def environment(db, context=None):
+    """An environment on ``db`` as superuser; commits if the block succeeds."""
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    with Registry(db).cursor() as cr:
+        yield api.Environment(cr, SUPERUSER_ID, context or {})
+
+
+def release(db):
+    """Forget ``db``'s registry and close its pooled connections."""
+    import odoo
+    from odoo.modules.registry import Registry
+
+    Registry.delete(db)
+    odoo.sql_db.close_db(db)
+
+
+@contextlib.contextmanager
+def postgres():
+    """An autocommit connection to the ``postgres`` maintenance database."""
+    from odoo.tools import config
+
+    conn = psycopg2.connect(
+        host=config["db_host"],
+        port=config["db_port"],
+        user=config["db_user"],
+        dbname="postgres",
+    )
+    conn.autocommit = True
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+def copy_db(source, target):
+    """``target``: a copy of ``source``, database and filestore."""
+    from psycopg2 import sql
+
+    from odoo.tools import config
+
+    release(source)
+    with postgres() as cr:
+        cr.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(target), sql.Identifier(source)
+            )
+        )
+    if os.path.isdir(config.filestore(source)):
+        shutil.copytree(config.filestore(source), config.filestore(target))
+
+
+def drop_db(db):
+    from psycopg2 import sql
+
+    from odoo.tools import config
+
+    release(db)
+    with postgres() as cr:
+        cr.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(db)
+            )
+        )
+    shutil.rmtree(config.filestore(db), ignore_errors=True)
+
+
+# ------------------------------------------------------------------ data
+def build_fixture(env):
+    """One product, a pricelist of the company currency, a monthly template."""
+    company = env.company
+    product = env["product.product"].create(
+        {
+            "name": "Benchmark Service",
+            "type": "service",
+            "company_id": company.id,
+            "list_price": 100.0,
+            "taxes_id": [(5, 0, 0)],
+        }
+    )
+    pricelist = env["product.pricelist"].create(
+        {"name": "Benchmark", "currency_id": company.currency_id.id}
+    )
+    template = env["sale.subscription.template"].create(
+        {
+            "name": "Benchmark Monthly",
+            "recurring_interval": 1,
+            "recurring_rule_type": "months",
+            "invoicing_mode": "draft",
+        }
+    )
+    stage = env["sale.subscription.stage"].search(
+        [("type", "=", "in_progress")], order="sequence", limit=1
+    )
+    return Fixture(product.id, pricelist.id, template.id, stage.id)
+
+
+def create_customers(env, fixture, count, prefix):
+    return env["res.partner"].create(
+        [
+            {
+                "name": f"{prefix} Customer {index:05d}",
+                "ref": f"{prefix}-{index:05d}",
+                "is_company": True,
+                "property_product_pricelist": fixture.pricelist,
+            }
+            for index in range(count)
+        ]
+    )
+
+
+def create_subscriptions(env, fixture, customers, count, run_date, chunk=1000):
+    """``count`` running monthly subscriptions spread over ``customers``.
+
+    Subscription k belongs to customer k mod M, has 1 or 2 lines (alternating)
+    and its next invoice date k mod 28 days before the run date, so that a
+    customer's subscriptions fall on different days.
+    """
+    from odoo import Command
+
+    subscriptions = env["sale.subscription"]
+    for start in range(0, count, chunk):
+        vals_list = []
+        for k in range(start, min(start + chunk, count)):
+            next_date = run_date - timedelta(days=k % DAYS_SPREAD)
+            vals_list.append(
+                {
+                    "partner_id": customers[k % len(customers)].id,
+                    "template_id": fixture.template,
+                    "pricelist_id": fixture.pricelist,
+                    "date_start": next_date - timedelta(days=30),
+                    "recurring_next_date": next_date,
+                    "sale_subscription_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": fixture.product,
+                                "price_unit": price,
+                                "product_uom_qty": 1.0,
+                            }
+                        )
+                        for price in PRICES[: 1 + k % 2]
+                    ],
+                }
+            )
+        subscriptions |= subscriptions.create(vals_list)
+    start_subscriptions(env, fixture, subscriptions, run_date)
+    return subscriptions
+
+
+def start_subscriptions(env, fixture, subscriptions, run_date):
+    """Put them in progress, then restore their next dates.
+
+    subscription_oca sets the next date of a starting subscription without
+    invoices to today (as tests/common.py does, written again after).
+    """
+    wanted = {sub: sub.recurring_next_date for sub in subscriptions}
+    with freeze_time(run_date):
+        subscriptions.write({"stage_id": fixture.stage})
+    by_date = {}
+    for sub, next_date in wanted.items():
+        by_date[next_date] = by_date.get(next_date, sub.browse()) | sub
+    for next_date, subs in by_date.items():
+        subs.write({"recurring_next_date": next_date})
+
+
+def build_data(db, customers_count, subscriptions_count, run_date):
+    with environment(db, SETUP_CONTEXT) as env:
+        fixture = build_fixture(env)
+        customers = create_customers(env, fixture, customers_count, "Bench")
+        create_subscriptions(env, fixture, customers, subscriptions_count, run_date)
+    return fixture
+
+
+def group_customers(env, customers, run_date):
+    """Switch grouping on, billing day = the run date's day (setup).
+
+    Done the day before the earliest next date, as an admin would.
+    """
+    with freeze_time(run_date - timedelta(days=DAYS_SPREAD)):
+        customers.write(
+            {
+                "subscription_grouping": True,
+                "subscription_grouping_anchor_day": run_date.day,
+            }
+        )
+    env.flush_all()
+
+
+def due_groups(env, run_date, customers=None):
+    domain = [("next_run_date", "<=", run_date)]
+    if customers is not None:
+        domain.append(("partner_id", "in", customers.ids))
+    return env["sale.subscription.group"].search(domain)
+
+
+# ------------------------------------------------------------------ measure
+def invoice_counts(env):
+    """(customer invoices, their product lines) in the database."""
+    invoices = env["account.move"].search_count([("move_type", "=", "out_invoice")])
+    lines = env["account.move.line"].search_count(
+        [("move_id.move_type", "=", "out_invoice"), ("display_type", "=", "product")]
+    )
+    return invoices, lines
+
+
+def timed(env, run_date, work, profiler=None):
+    """Run ``work()`` on ``run_date``: (seconds, SQL queries), flush included."""
+    cr = env.cr
+    with freeze_time(run_date):
+        queries = cr.sql_log_count
+        start = CLOCK.perf_counter()
+        if profiler:
+            profiler.enable()
+        work()
+        env.flush_all()
+        if profiler:
+            profiler.disable()
+        seconds = CLOCK.perf_counter() - start
+        queries = cr.sql_log_count - queries
+    return seconds, queries
+
+
+def measure_cron(env, run_date, subscriptions, groups=0, profiler=None):
+    invoices, lines = invoice_counts(env)
+    seconds, queries = timed(
+        env,
+        run_date,
+        env["sale.subscription"].cron_subscription_management,
+        profiler,
+    )
+    env.cr.commit()
+    invoices_after, lines_after = invoice_counts(env)
+    return Side(
+        seconds,
+        queries,
+        invoices_after - invoices,
+        lines_after - lines,
+        subscriptions,
+        groups,
+    )
+
+
+def run_ungrouped(db, run_date, subscriptions):
+    """(first run, renewal one month later)."""
+    with environment(db) as env:
+        first = measure_cron(env, run_date, subscriptions)
+        renewal = measure_cron(env, run_date + relativedelta(months=1), subscriptions)
+        return first, renewal
+
+
+def run_grouped(db, run_date, subscriptions, profile_to=None):
+    """Group every customer (setup, not measured), then bill them."""
+    with environment(db) as env:
+        customers = env["sale.subscription"].search([]).partner_id
+        start = CLOCK.perf_counter()
+        group_customers(env, customers, run_date)
+        setup_seconds = CLOCK.perf_counter() - start
+        grouped = env["sale.subscription"].search_count([("group_id", "!=", False)])
+        groups = len(due_groups(env, run_date))
+        env.cr.commit()
+        profiler = cProfile.Profile() if profile_to else None
+        side = measure_cron(env, run_date, subscriptions, groups, profiler)
+        if profiler:
+            profiler.dump_stats(profile_to)
+        next_month = run_date + relativedelta(months=1)
+        renewal = measure_cron(
+            env, next_month, subscriptions, len(due_groups(env, next_month))
+        )
+        return side, renewal, setup_seconds, grouped
+
+
+def probe_groups(env, fixture, run_date, size, count, prefix):
+    """``count`` new customers, each grouped with ``size`` subscriptions due."""
+    customers = create_customers(env, fixture, count, prefix)
+    create_subscriptions(env, fixture, customers, size * count, run_date)
+    group_customers(env, customers, run_date)
+    return due_groups(env, run_date, customers)
+
+
+def probe_group_sizes(db, fixture, run_date):
+    """Per PROBE_SIZES size: what billing groups of that size costs, per group.
+
+    Customers of their own, grouped like the others; each size's groups are
+    billed together by ``_run``, the grouped part of the cron. A few groups
+    are billed first, unmeasured: a new cursor's first run reads accounts,
+    journals, precisions... which would load the first size measured.
+    Rolled back: copy B keeps the main run's result.
+    """
+    with environment(db) as env:
+        warmup = probe_groups(env, fixture, run_date, 2, PROBE_WARMUP, "Warmup")
+        batches = {
+            size: probe_groups(env, fixture, run_date, size, PROBE_GROUPS, f"P{size}")
+            for size in PROBE_SIZES
+        }
+        timed(env, run_date, lambda: warmup._run(run_date))
+        results = {}
+        for size, groups in batches.items():
+            seconds, queries = timed(env, run_date, lambda g=groups: g._run(run_date))
+            count = len(groups)
+            results[size] = PerGroup(queries / count, seconds / count, count)
+        env.cr.rollback()
+        return results
+
+
+# ------------------------------------------------------------------ report
+ROWS = (  # label, Side attribute, decimals
+    ("wall time (s)", "seconds", 2),
+    ("SQL queries", "queries", 0),
+    ("queries per subscription", "queries_per_subscription", 1),
+    ("invoices made", "invoices", 0),
+    ("invoice lines made (products)", "lines", 0),
+    ("groups with members due", "groups", 0),
+    ("queries per group", "queries_per_group", 1),
+)
+GROUPED_ONLY_ROWS = ("groups", "queries_per_group")
+
+
+def fmt(value, digits):
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(ungrouped, grouped, attr):
+    return getattr(ungrouped, attr) / getattr(grouped, attr)
+
+
+def print_table(title, ungrouped, grouped):
+    print(title)
+    print(f"  {'':30}{'ungrouped':>14}{'grouped':>14}")
+    for label, attr, digits in ROWS:
+        left = None
+        if ungrouped and attr not in GROUPED_ONLY_ROWS:
+            left = getattr(ungrouped, attr)
+        right = getattr(grouped, attr)
+        print(f"  {label:30}{fmt(left, digits):>14}{fmt(right, digits):>14}")
+    if ungrouped:
+        speed = ratio(ungrouped, grouped, "seconds")
+        queries = ratio(ungrouped, grouped, "queries")
+        print(f"  speed ratio (ungrouped / grouped time):    {speed:.1f}x")
+        print(f"  query ratio (ungrouped / grouped queries): {queries:.1f}x")
+
+
+def print_checks(n, ungrouped, grouped, grouped_subs):
+    checks = [
+        (grouped_subs == n, f"subscriptions grouped: {grouped_subs:,} of {n:,}"),
+        (
+            grouped.invoices == grouped.groups,
+            f"grouped: invoices made ({grouped.invoices:,}) == groups with "
+            f"members due ({grouped.groups:,})",
+        ),
+    ]
+    if ungrouped:
+        checks.append(
+            (
+                ungrouped.invoices == n,
+                f"ungrouped: invoices made ({ungrouped.invoices:,}) == "
+                f"subscriptions ({n:,})",
+            )
+        )
+    print("  checks:")
+    for ok, text in checks:
+        print(f"    [{'OK' if ok else 'MISMATCH'}] {text}")
+
+
+def target(status, text):
+    label = {True: "MET", False: "NOT MET", None: "n/a"}[status]
+    print(f"    [{label}] {text}")
+
+
+def print_time_targets(n, m, ungrouped, grouped, run):
+    text = (
+        f"{run}: grouped >= 10x faster than ungrouped at 5 subscriptions per customer"
+    )
+    if ungrouped is None:
+        target(None, f"{text}: ungrouped side not run (--grouped-only)")
+    else:
+        speed = ratio(ungrouped, grouped, "seconds")
+        if n == 5 * m:
+            target(speed >= 10, f"{text}: {speed:.1f}x")
+        else:
+            target(None, f"{text}: this size has {n / m:g} ({speed:.1f}x)")
+
+    text = f"{run}: 10,000 subscriptions of 2,000 customers billed in < 60 s"
+    if (n, m) == (10000, 2000):
+        target(grouped.seconds < 60, f"{text}: {grouped.seconds:.1f} s")
+    else:
+        target(None, f"{text}: size 10000:2000 not run here")
+
+
+def print_targets(n, m, runs, probe):
+    """``runs``: (name, ungrouped side or None, grouped side) per run."""
+    print("  targets:")
+    for name, ungrouped, grouped in runs:
+        print_time_targets(n, m, ungrouped, grouped, name)
+    per_sub = max(grouped.queries_per_subscription for _name, _u, grouped in runs)
+    text = "<= 5 SQL queries per subscription in the grouped runs"
+    target(per_sub <= 5, f"{text}: {per_sub:.2f} at most")
+
+    (few, many) = PROBE_SIZES[0], PROBE_SIZES[-1]
+    (small, big) = (probe[few], probe[many])
+    growth = big.queries / small.queries
+    per_member = (big.queries - small.queries) / (many - few)
+    target(
+        growth <= 1.1,
+        f"queries per group independent of group size ({small.groups} groups "
+        f"of each size billed by _run): {small.queries:.1f} per group of {few}, "
+        f"{big.queries:.1f} per group of {many} ({growth:.2f}x, met if <= "
+        f"1.10x; {per_member:+.2f} queries per extra member); seconds per "
+        f"group {small.seconds:.3f} vs {big.seconds:.3f}",
+    )
+
+
+def print_profile(path, n, m):
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(15)
+    print(f"\n== profile of the grouped run, {n}:{m} (saved in {path})")
+    print(out.getvalue())
+
+
+# ------------------------------------------------------------------ main
+def say(text):
+    print(f"-- {text}", flush=True)
+
+
+def measure_size(args, n, m, dbs):
+    """Build the data of a size in dbs[0], bill copies dbs[1] and dbs[2]."""
+    data, copy_a, copy_b = dbs
+    run_date = args.run_date
+    say(f"{n}:{m}: building the data in {data}")
+    copy_db(args.db, data)
+    start = CLOCK.perf_counter()
+    fixture = build_data(data, m, n, run_date)
+    say(f"{n}:{m}: built in {CLOCK.perf_counter() - start:.1f} s; copying it twice")
+    copy_db(data, copy_a)
+    copy_db(data, copy_b)
+    release(data)
+    ungrouped = renewal_ungrouped = None
+    if not args.grouped_only:
+        say(f"{n}:{m}: ungrouped runs in {copy_a}")
+        ungrouped, renewal_ungrouped = run_ungrouped(copy_a, run_date, n)
+        release(copy_a)
+    profile_to = None
+    if args.profile:
+        profile_to = REPO / ".tmp" / "benchmark" / f"grouped-{n}-{m}.prof"
+        profile_to.parent.mkdir(parents=True, exist_ok=True)
+    say(f"{n}:{m}: grouping every customer (setup), then grouped runs in {copy_b}")
+    grouped, renewal, setup_seconds, grouped_subs = run_grouped(
+        copy_b, run_date, n, profile_to
+    )
+    say(f"{n}:{m}: group-size scenario in {copy_b}")
+    probe = probe_group_sizes(copy_b, fixture, run_date)
+    release(copy_b)
+
+    heading = f"{n:,} subscriptions, {m:,} customers ({n / m:g} per customer)"
+    next_month = run_date + relativedelta(months=1)
+    print_table(
+        f"\n== {heading}: first run, {run_date} (grouped: with every transition)",
+        ungrouped,
+        grouped,
+    )
+    print(f"  (setup, not measured: grouping took {setup_seconds:.1f} s)")
+    print_table(
+        f"\n== {heading}: renewal one month later, {next_month}",
+        renewal_ungrouped,
+        renewal,
+    )
+    if profile_to:
+        print("  (grouped run profiled: its time includes cProfile's overhead)")
+    print_checks(n, ungrouped, grouped, grouped_subs)
+    print_targets(
+        n,
+        m,
+        [("first run", ungrouped, grouped), ("renewal", renewal_ungrouped, renewal)],
+        probe,
+    )
+    if profile_to:
+        print_profile(profile_to, n, m)
+    sys.stdout.flush()
+
+
+def bench_size(args, n, m):
+    dbs = [f"{args.db}_{n}_{m}{tail}" for tail in ("", "_a", "_b")]
+    try:
+        measure_size(args, n, m, dbs)
+    finally:
+        if args.keep:
+            say(f"kept databases {', '.join(dbs)}")
+        else:
+            for db in dbs:
+                drop_db(db)
+
+
+def main(argv):
+    args = parse_args(argv)
+    start_odoo(args.odoo_args)
+    for n, m in args.sizes:
+        bench_size(args, n, m)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
