@@ -73,6 +73,7 @@ class AccountMove(models.Model):
         members' dates advanced, and is tried again by the next run.
         """
         sender = self.env["account.move.send"]
+        sent = self.browse()
         for move in self:
             settings = {"sending_methods": ["email"]}
             template = move.subscription_group_id.invoice_mail_template_id
@@ -96,9 +97,10 @@ class AccountMove(models.Model):
                     }
                 )
             else:
-                move.write(
-                    {
-                        "subscription_group_send_state": "sent",
-                        "subscription_group_send_error": False,
-                    }
-                )
+                sent |= move
+        sent.write(
+            {
+                "subscription_group_send_state": "sent",
+                "subscription_group_send_error": False,
+            }
+        )

@@ -546,12 +546,62 @@ class SaleSubscriptionGroup(models.Model):
     # -- ungroup --------------------------------------------------------------
     def _ungroup(self):
         """Switch grouping off (DESIGN, rule 8): undo what can be, settle the rest."""
-        for group in self:
-            group._ungroup_one()
+        plans = {group: group._plan_ungroup() for group in self}
+        # before the members leave: the messages count them
+        bodies = {
+            group.id: group._get_ungroup_message(plan) for group, plan in plans.items()
+        }
+        Charge = self.env["sale.subscription.group.charge"]
+        dropped = Charge.browse(
+            [
+                line.key
+                for plan in plans.values()
+                for c in plan.dropped
+                for line in c.lines
+            ]
+        )
+        settle = Charge.browse(
+            [
+                line.key
+                for plan in plans.values()
+                for c in plan.settle
+                for line in c.lines
+            ]
+        )
+        event_vals = []
+        by_date = defaultdict(lambda: self.env["sale.subscription"])
+        for group, plan in plans.items():
+            for sub in group.subscription_ids:
+                new_date = plan.paid_through[sub.id]
+                by_date[new_date] |= sub
+                event_vals.append(
+                    {
+                        "group_id": group.id,
+                        "subscription_id": sub.id,
+                        "kind": "rollback"
+                        if new_date != sub.recurring_next_date
+                        else "ungroup",
+                        "date_from": sub.recurring_next_date,
+                        "date_to": new_date,
+                        "amount": -sum(
+                            dropped.filtered(
+                                lambda c, sub=sub: c.subscription_id == sub
+                            ).mapped("amount")
+                        ),
+                    }
+                )
+        self.env["sale.subscription.group.event"].create(event_vals)
+        for new_date, subs in by_date.items():
+            subs.write({"group_id": False, "recurring_next_date": new_date})
+        dropped.unlink()
+        if settle:
+            settle.group_id._invoice_charges(settle)
+        self._message_log_batch(bodies)
+        self.active = False
 
-    def _ungroup_one(self):
+    def _plan_ungroup(self):
+        """The core's plan of switching this group off."""
         self.ensure_one()
-        members = self.subscription_ids
         moves = defaultdict(list)
         for event in self.event_ids.filtered(lambda e: e.kind == "join").sorted("id"):
             charge = event.charge_ids._to_core_charges()
@@ -568,54 +618,22 @@ class SaleSubscriptionGroup(models.Model):
             move.subscription_group_run_date and move.state == "posted"
             for move in self.invoice_ids
         )
-        plan = plan_ungroup(
-            [sub._get_grouping_member() for sub in members],
+        return plan_ungroup(
+            [sub._get_grouping_member() for sub in self.subscription_ids],
             moves,
             pending._to_core_charges(),
             posted,
         )
-        dropped = pending.browse(
-            [line.key for charge in plan.dropped for line in charge.lines]
-        )
-        settle = pending - dropped
-        self.env["sale.subscription.group.event"].create(
-            [
-                {
-                    "group_id": self.id,
-                    "subscription_id": sub.id,
-                    "kind": "rollback"
-                    if plan.paid_through[sub.id] != sub.recurring_next_date
-                    else "ungroup",
-                    "date_from": sub.recurring_next_date,
-                    "date_to": plan.paid_through[sub.id],
-                    "amount": -sum(
-                        dropped.filtered(
-                            lambda c, sub=sub: c.subscription_id == sub
-                        ).mapped("amount")
-                    ),
-                }
-                for sub in members
-            ]
-        )
-        by_date = defaultdict(lambda: self.env["sale.subscription"])
-        for sub in members:
-            by_date[plan.paid_through[sub.id]] |= sub
-        for new_date, subs in by_date.items():
-            subs.write({"group_id": False, "recurring_next_date": new_date})
-        dropped.unlink()
-        if settle:
-            self._invoice_charges(settle)
-        self.message_post(
-            body=self.env._(
-                "Grouping switched off: %(count)s subscription(s) bill on their "
-                "own again.",
-                count=len(members),
-            )
-            if posted or settle
-            else self.env._(
+
+    def _get_ungroup_message(self, plan):
+        self.ensure_one()
+        if plan.dropped and not plan.settle:
+            return self.env._(
                 "Grouping switched off before any merged invoice: every "
                 "subscription's previous next invoice date is restored and pending "
                 "transitions dropped."
             )
+        return self.env._(
+            "Grouping switched off: %(count)s subscription(s) bill on their own again.",
+            count=len(self.subscription_ids),
         )
-        self.active = False

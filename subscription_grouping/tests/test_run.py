@@ -347,3 +347,33 @@ class TestRun(SubscriptionGroupingCase):
             sorted(group.event_ids.mapped("kind")),
             ["join", "join", "rollback", "ungroup"],
         )
+        self.assertIn(
+            "previous next invoice date is restored", group.message_ids[0].body
+        )
+
+    def test_ungroup_after_a_posted_merged_invoice_keeps_dates_and_bills_alone(self):
+        first = self._create_subscription(self.template_monthly, "2026-11-15", [100.0])
+        second = self._create_subscription(self.template_monthly, "2026-12-01", [40.0])
+        self.customer.subscription_grouping = True
+        group = first.group_id
+        self._cron("2026-12-01")
+        self._invoices().action_post()
+        self.customer.subscription_grouping = False
+        self.assertEqual(first.recurring_next_date, d("2027-01-01"))
+        self.assertEqual(second.recurring_next_date, d("2027-01-01"))
+        self.assertFalse(group.active)
+        self.assertEqual(
+            sorted(group.event_ids.mapped("kind")),
+            ["join", "join", "ungroup", "ungroup"],
+        )
+        self.assertIn(
+            "2 subscription(s) bill on their own again", group.message_ids[0].body
+        )
+        # subscription_oca bills them one by one from there: the merged invoice
+        # counts as theirs, so their dates move on instead of restarting today
+        self._cron("2027-01-01")
+        own = self._invoices() - group.invoice_ids
+        self.assertEqual(len(own), 2)
+        self.assertEqual(sorted(own.mapped("amount_untaxed")), [40.0, 100.0])
+        self.assertEqual(first.recurring_next_date, d("2027-02-01"))
+        self.assertEqual(second.recurring_next_date, d("2027-02-01"))
