@@ -30,6 +30,7 @@ from .plans import (
     plan_run,
     plan_ungroup,
 )
+from .serial import dump_charge, dump_move, load_charge, load_move
 
 __all__ = [
     "Anchor",
@@ -52,7 +53,11 @@ __all__ = [
     "Unit",
     "check_coverage",
     "default_anchor",
+    "dump_charge",
+    "dump_move",
     "join_refusal",
+    "load_charge",
+    "load_move",
     "next_run_date",
     "period_ratio",
     "plan_join",

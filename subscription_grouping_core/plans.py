@@ -348,6 +348,10 @@ def plan_ungroup(members, moves, pending, merged_invoice_posted):
     merged invoice is posted, nothing is undone: members go on from their
     current ``P`` and every pending charge is settled.
 
+    A pending price adjustment reaching past a move's old date stops the undo
+    too: it re-prices days that only the move made paid, and they would be
+    billed again at the new prices once the member bills on its own.
+
     ``moves`` maps a member's key to its moves, oldest first. Charges are
     matched by equality, so a caller may rebuild them from its own records.
     """
@@ -355,9 +359,16 @@ def plan_ungroup(members, moves, pending, merged_invoice_posted):
     dropped = []
     if not merged_invoice_posted:
         waiting = set(pending)
+        adjusted = {}
+        for charge in pending:
+            if charge.kind is ChargeKind.ADJUSTMENT:
+                end = adjusted.get(charge.subscription, charge.period.end)
+                adjusted[charge.subscription] = max(end, charge.period.end)
         for key in paid_through:
             for move in reversed(moves.get(key, ())):
                 if move.new_date != paid_through[key]:
+                    break
+                if key in adjusted and adjusted[key] > move.old_date:
                     break
                 if move.charge is not None:
                     if move.charge not in waiting:

@@ -291,6 +291,48 @@ def test_ungroup_keeps_a_transition_that_was_already_invoiced():
     assert ungroup.dropped == ()
 
 
+def test_ungroup_stops_at_a_price_adjustment_of_the_moved_days():
+    anchor = Anchor(1)
+    move = plan_join(member("A", date(2026, 11, 15), "100.00"), anchor, CENT)
+    joined = member("A", date(2026, 12, 1), "100.00")
+    # on Nov 20 the price goes to 130.00: [Nov 20, Dec 1) is adjusted, 11/30
+    adjustment = plan_price_change(
+        joined, (Line("A-0", Decimal("130.00")),), date(2026, 11, 20), anchor, CENT
+    )
+    assert adjustment.total == Decimal("11.00")
+    ungroup = plan_ungroup(
+        [member("A", date(2026, 12, 1), "130.00")],
+        {"A": [move]},
+        [move.charge, adjustment],
+        merged_invoice_posted=False,
+    )
+    # undoing the join would bill [Nov 15, Dec 15) at 130.00 and adjust again
+    assert ungroup.paid_through == {"A": date(2026, 12, 1)}
+    assert ungroup.dropped == ()
+    assert ungroup.settle == (move.charge, adjustment)
+
+
+def test_ungroup_undoes_a_join_when_the_adjustment_is_older_than_it():
+    anchor = Anchor(1)
+    older = plan_price_change(
+        member("A", date(2026, 11, 15), "100.00"),
+        (Line("A-0", Decimal("70.00")),),
+        date(2026, 11, 5),
+        Anchor(15),
+        CENT,
+    )
+    move = plan_join(member("A", date(2026, 11, 15), "70.00"), anchor, CENT)
+    ungroup = plan_ungroup(
+        [member("A", date(2026, 12, 1), "70.00")],
+        {"A": [move]},
+        [older, move.charge],
+        merged_invoice_posted=False,
+    )
+    assert ungroup.paid_through == {"A": date(2026, 11, 15)}
+    assert ungroup.dropped == (move.charge,)
+    assert ungroup.settle == (older,)
+
+
 def test_join_refusal_needs_no_anchor():
     assert join_refusal(member("S", date(2026, 11, 15), "1")) is None
     assert join_refusal(member("E", date(2026, 11, 15))) is Reason.NO_LINES
