@@ -19,6 +19,7 @@
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "wizard/sale_subscription_group_preview_views.xml",
     ],
     "installable": True,
 }

@@ -55,12 +55,11 @@ class ResPartner(models.Model):
             partner.subscription_group_count = counts.get(partner, 0)
 
     def write(self, vals):
-        if "subscription_grouping" not in vals:
+        if "subscription_grouping" not in vals or self.env.context.get(
+            "subscription_grouping_plan_applied"
+        ):
             return super().write(vals)
-        switched = self.filtered(
-            lambda partner: partner.commercial_partner_id == partner
-            and partner.subscription_grouping != bool(vals["subscription_grouping"])
-        )
+        switched = self._get_switched(vals["subscription_grouping"])
         res = super().write(vals)
         if vals["subscription_grouping"]:
             switched._group_subscriptions()
@@ -68,24 +67,59 @@ class ResPartner(models.Model):
             switched._ungroup_subscriptions()
         return res
 
-    def _group_subscriptions(self):
-        """Join the running subscriptions of these customers to their groups."""
-        subscriptions = self.env["sale.subscription"].search(
+    def _get_switched(self, on):
+        """The customers of ``self`` whose grouping switch changes to ``on``."""
+        return self.filtered(
+            lambda partner: partner.commercial_partner_id == partner
+            and partner.subscription_grouping != bool(on)
+        )
+
+    def _get_subscriptions_to_group(self):
+        return self.env["sale.subscription"].search(
             [
                 ("partner_id", "child_of", self.ids),
                 ("in_progress", "=", True),
                 ("group_id", "=", False),
+                ("paused", "=", False),
+                ("grouping_excluded", "=", False),
             ]
         )
-        subscriptions._join_subscription_group()
 
-    def _ungroup_subscriptions(self):
-        self.env["sale.subscription.group"].search(
+    def _plan_grouping(self):
+        """What switching grouping on does, as a plan (see the preview)."""
+        return self._get_subscriptions_to_group()._plan_grouping_join()
+
+    def _plan_ungrouping(self):
+        """What switching grouping off does, as a plan (see the preview)."""
+        return self.env["sale.subscription.group"].search(
             [("partner_id", "in", self.ids)]
-        )._ungroup()
+        )._plan_ungroup()
+
+    def _group_subscriptions(self, plan=None):
+        """Join the running subscriptions of these customers to their groups
+        (by ``plan``, a plan of :meth:`_plan_grouping` shown in a preview)."""
+        self.env["sale.subscription.group"]._apply_join(
+            self._plan_grouping() if plan is None else plan
+        )
+
+    def _ungroup_subscriptions(self, plan=None):
+        self.env["sale.subscription.group"]._apply_ungroup(
+            self._plan_ungrouping() if plan is None else plan
+        )
+        self._clear_grouping_refusals()
+
+    def _clear_grouping_refusals(self):
         self.env["sale.subscription"].search(
             [("partner_id", "child_of", self.ids), ("grouping_refusal", "!=", False)]
         ).grouping_refusal = False
+
+    def action_preview_subscription_grouping(self):
+        """Open the preview of switching grouping on, or off."""
+        self.ensure_one()
+        mode = "ungroup" if self.subscription_grouping else "group"
+        return self.env["sale.subscription.group.preview"]._open(
+            mode, partner=self.commercial_partner_id
+        )
 
     def action_view_subscription_groups(self):
         self.ensure_one()

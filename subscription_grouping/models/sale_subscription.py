@@ -1,13 +1,14 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from collections import defaultdict
 from decimal import Decimal
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_repr
+from dateutil.relativedelta import relativedelta
 
-from subscription_grouping_core import Cadence, Line, Member, join_refusal
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_repr, format_date
+
+from subscription_grouping_core import Cadence, Line, Member
 
 # subscription_oca's invoicing modes, as a merged invoice honours them: a
 # group makes invoices, not sale orders, so "sale order & invoice" posts.
@@ -48,6 +49,20 @@ class SaleSubscription(models.Model):
         string="Not Grouped Because",
         copy=False,
         readonly=True,
+    )
+    grouping_excluded = fields.Boolean(
+        string="Bill on Its Own",
+        copy=False,
+        tracking=True,
+        help="Taken out of its group by hand: it does not join its customer's "
+        "group again until it is added back.",
+    )
+    paused = fields.Boolean(
+        copy=False,
+        readonly=True,
+        tracking=True,
+        help="Not billed from its next invoice date on, until it is resumed. The "
+        "days already paid are still served.",
     )
     billed_line_ids = fields.One2many(
         comodel_name="account.move.line",
@@ -97,15 +112,109 @@ class SaleSubscription(models.Model):
         return res
 
     def write(self, vals):
+        if vals.get("stage_id"):
+            # subscription_oca's close writes the stage as a record
+            stage = self.env["sale.subscription.stage"].browse(
+                getattr(vals["stage_id"], "id", vals["stage_id"])
+            )
+            if stage.type != "in_progress":
+                # moved out of progress by hand (kanban): it leaves its group
+                self.filtered("group_id")._leave_subscription_group()
         res = super().write(vals)
         if vals.get("stage_id"):
             # a new subscription of a grouped customer joins when it starts
-            self.filtered(
-                lambda sub: sub.in_progress
-                and not sub.group_id
-                and sub.partner_id.commercial_partner_id.subscription_grouping
-            )._join_subscription_group()
+            self._get_joining_subscriptions()._join_subscription_group()
         return res
+
+    def _get_joining_subscriptions(self):
+        """Those of ``self`` that join their customer's group by themselves."""
+        return self.filtered(
+            lambda sub: sub.in_progress
+            and not sub.group_id
+            and not sub.paused
+            and not sub.grouping_excluded
+            and sub.partner_id.commercial_partner_id.subscription_grouping
+        )
+
+    def close_subscription(self, close_reason_id=False):
+        # before subscription_oca erases the paid-through date
+        if self.group_id:
+            self._leave_subscription_group(
+                self.env["sale.subscription.close.reason"].browse(close_reason_id).name
+            )
+        return super().close_subscription(close_reason_id)
+
+    def _leave_subscription_group(self, reason=False):
+        """Closed today: leave the group, unused days handled by its policy."""
+        self.env["sale.subscription.group"]._leave(
+            self, fields.Date.context_today(self), reason or False
+        )
+
+    # -- pause and resume ----------------------------------------------------------
+    def action_pause(self):
+        """Stop billing from the next invoice date on; paid days are still served."""
+        to_pause = self.filtered(lambda sub: not sub.paused)
+        not_running = to_pause.filtered(lambda sub: not sub.in_progress)
+        if not_running:
+            raise UserError(
+                self.env._(
+                    "Only a subscription in progress can be paused: %(subscription)s.",
+                    subscription=not_running[0].display_name,
+                )
+            )
+        to_pause.paused = True
+        grouped = to_pause.filtered("group_id")
+        if grouped:
+            self.env["sale.subscription.group"]._pause(grouped)
+        for sub in to_pause - grouped:
+            sub.message_post(
+                body=self.env._(
+                    "Paused: not billed from %(date)s on, until resumed.",
+                    date=format_date(self.env, sub.recurring_next_date),
+                )
+            )
+        return True
+
+    def action_resume(self):
+        """Bill again from max(next invoice date, today) (DESIGN, rule 6).
+
+        A member of a group joins it again by the join rule: a transition
+        covers the days up to the group's next billing day.
+        """
+        to_resume = self.filtered("paused")
+        resume_date = fields.Date.context_today(self)
+        grouped = to_resume.filtered("group_id")
+        if grouped:
+            self.env["sale.subscription.group"]._resume(grouped, resume_date)
+        for sub in to_resume - grouped:
+            restart = max(sub.recurring_next_date, resume_date)
+            sub.write({"paused": False, "recurring_next_date": restart})
+            sub.message_post(
+                body=self.env._(
+                    "Resumed: billed again from %(date)s.",
+                    date=format_date(self.env, restart),
+                )
+            )
+        # a paused subscription of a grouped customer joins when it resumes
+        (to_resume - grouped)._get_joining_subscriptions()._join_subscription_group()
+        return True
+
+    # -- by hand -------------------------------------------------------------------
+    def action_remove_from_group(self):
+        """Bill on its own from now on (DESIGN, rule 8, for these members)."""
+        grouped = self.filtered("group_id")
+        grouped.grouping_excluded = True
+        if grouped:
+            self.env["sale.subscription.group"]._ungroup(grouped)
+        return True
+
+    def action_add_to_group(self):
+        """Join the customer's group again, by the join rule."""
+        self.grouping_excluded = False
+        self.filtered(
+            lambda sub: sub.in_progress and not sub.group_id
+        )._join_subscription_group()
+        return True
 
     def action_view_account_invoice_ids(self):
         action = super().action_view_account_invoice_ids()
@@ -119,6 +228,25 @@ class SaleSubscription(models.Model):
         ]
         return action
 
+    def _prepare_account_move(self, line_ids):
+        # subscription_oca's own invoice bills [P, P + its cadence): its lines
+        # say so too, like the merged ones (service dates, subscription)
+        vals = super()._prepare_account_move(line_ids)
+        start = self.recurring_next_date
+        if start:
+            template = self.template_id
+            end = start + relativedelta(
+                **{template.recurring_rule_type: template.recurring_interval}
+            )
+            for command in vals["invoice_line_ids"]:
+                if command[0] == Command.CREATE:
+                    command[2].update(
+                        start_date=start,
+                        end_date=end - relativedelta(days=1),
+                        subscription_id=self.id,
+                    )
+        return vals
+
     @api.model
     def cron_subscription_management(self):
         res = super().cron_subscription_management()
@@ -126,11 +254,20 @@ class SaleSubscription(models.Model):
         return res
 
     def generate_invoice(self):
-        # Grouped subscriptions are billed by their group, on its run dates.
-        to_bill = self.filtered(lambda sub: not sub.group_id)
+        # Grouped subscriptions are billed by their group, on its run dates;
+        # paused ones not at all.
+        to_bill = self.filtered(lambda sub: not sub.group_id and not sub.paused)
         return super(SaleSubscription, to_bill).generate_invoice() if to_bill else False
 
     def manual_invoice(self):
+        paused = self.filtered("paused")
+        if paused:
+            raise UserError(
+                self.env._(
+                    "%(subscription)s is paused: resume it to invoice it.",
+                    subscription=paused[0].display_name,
+                )
+            )
         grouped = self.filtered("group_id")
         if grouped:
             raise UserError(
@@ -179,7 +316,17 @@ class SaleSubscription(models.Model):
             self.recurring_next_date or None,
             self._get_grouping_cadence(),
             lines,
+            self.paused,
         )
+
+    def _get_grouping_price_snapshot(self):
+        """The core Member of each running grouped subscription of ``self``,
+        taken before its lines change (see :meth:`_reprice`)."""
+        return {
+            sub: sub._get_grouping_member()
+            for sub in self
+            if sub.group_id and sub.in_progress and sub.recurring_next_date
+        }
 
     def _grouping_decimal(self, amount):
         """An amount of the subscription's currency as an exact decimal."""
@@ -207,25 +354,30 @@ class SaleSubscription(models.Model):
             template.id if mode == "invoice_send" else False,
         )
 
-    def _join_subscription_group(self):
-        """Join each subscription to its customer's group (DESIGN, rule 1).
+    def _plan_grouping_join(self):
+        """What joining their customers' groups would do: a plan, written nowhere.
 
-        Subscriptions that cannot join keep billing on their own, with the
-        reason shown on them.
+        Subscriptions that cannot join are in it with their reason: they keep
+        billing on their own, with the reason shown on them.
         """
+        Group = self.env["sale.subscription.group"]
         members = {}
-        refused = defaultdict(lambda: self.browse())
+        entries = []
         for subscription in self:
             if not subscription.currency_id:
-                refused["no_currency"] |= subscription
-                continue
-            member = subscription._get_grouping_member()
-            reason = join_refusal(member)
-            if reason:
-                refused[reason.value] |= subscription
+                entries.append(
+                    {
+                        "subscription": subscription.id,
+                        "group": False,
+                        "lines": [],
+                        "refusal": "no_currency",
+                    }
+                )
             else:
-                members[subscription] = member
-        for reason, subscriptions in refused.items():
-            subscriptions.grouping_refusal = reason
-        if members:
-            self.env["sale.subscription.group"]._join(members)
+                members[subscription] = subscription._get_grouping_member()
+        return entries + (Group._plan_join(members) if members else [])
+
+    def _join_subscription_group(self):
+        """Join each subscription to its customer's group (DESIGN, rule 1)."""
+        if self:
+            self.env["sale.subscription.group"]._apply_join(self._plan_grouping_join())

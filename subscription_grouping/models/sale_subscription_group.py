@@ -1,17 +1,29 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
+from dataclasses import replace
 
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from subscription_grouping_core import (
     Anchor,
     Move,
+    Refusal,
     default_anchor,
+    dump_charge,
+    dump_move,
+    join_refusal,
+    load_charge,
+    load_move,
+    next_run_date,
     plan_join,
+    plan_leave,
+    plan_price_change,
+    plan_resume,
     plan_run,
     plan_ungroup,
 )
@@ -35,6 +47,16 @@ TRANSITION_POLICIES = [
     ("next_invoice", "On the next merged invoice"),
     ("immediate", "On an invoice of its own, at once"),
 ]
+CANCELLATION_POLICIES = [
+    ("keep", "Keep the prepaid days"),
+    ("credit", "Credit the unused prepaid days"),
+]
+PRICE_CHANGE_POLICIES = [
+    ("next_period", "From the next service period"),
+    ("prorate", "Prorate the rest of the paid period"),
+]
+# events whose dates are moves of the core (plan_ungroup undoes them)
+MOVE_EVENTS = ("join", "realign", "resume")
 
 # The fields that cannot differ inside one invoice, in the order of
 # sale.subscription._get_grouping_key().
@@ -120,6 +142,26 @@ class SaleSubscriptionGroup(models.Model):
         help="Where the prorated days between a subscription's next invoice date "
         "and the group's billing day are billed when it joins.",
     )
+    cancellation_policy = fields.Selection(
+        selection=CANCELLATION_POLICIES,
+        string="Unused Days on Close",
+        required=True,
+        default="keep",
+        tracking=True,
+        help="When a member is closed before its paid-through date: keep the "
+        "prepaid days, or credit them, prorated, on the next merged invoice (on a "
+        "credit note when no merged invoice is due).",
+    )
+    price_change_policy = fields.Selection(
+        selection=PRICE_CHANGE_POLICIES,
+        string="Price Changes",
+        required=True,
+        default="next_period",
+        tracking=True,
+        help="New prices always apply from the next service period. Prorate: the "
+        "difference for the rest of the period already paid is also billed (or "
+        "credited) on the next merged invoice.",
+    )
     subscription_ids = fields.One2many(
         comodel_name="sale.subscription", inverse_name="group_id", string="Members"
     )
@@ -184,18 +226,19 @@ class SaleSubscriptionGroup(models.Model):
     @api.depends("charge_ids.state", "charge_ids.amount")
     def _compute_pending_amount(self):
         for group in self:
-            pending = group.charge_ids.filtered(
-                lambda charge: charge.state == "pending"
-            )
-            group.pending_amount = sum(pending.mapped("amount"))
+            group.pending_amount = sum(group._get_pending_charges().mapped("amount"))
 
-    @api.depends("subscription_ids.recurring_next_date", "subscription_ids.in_progress")
+    @api.depends(
+        "subscription_ids.recurring_next_date",
+        "subscription_ids.in_progress",
+        "subscription_ids.paused",
+    )
     def _compute_next_run_date(self):
         for group in self:
             dates = [
                 sub.recurring_next_date
-                for sub in group.subscription_ids
-                if sub.in_progress and sub.recurring_next_date
+                for sub in group._get_running_members()
+                if not sub.paused
             ]
             group.next_run_date = min(dates, default=False)
 
@@ -207,6 +250,11 @@ class SaleSubscriptionGroup(models.Model):
         action["domain"] = [("subscription_group_id", "=", self.id)]
         action["context"] = {"default_move_type": "out_invoice", "create": False}
         return action
+
+    def action_preview_billing_day(self):
+        """Preview moving the group to another billing day, then apply it."""
+        self.ensure_one()
+        return self.env["sale.subscription.group.preview"]._open("realign", group=self)
 
     def action_run_now(self):
         """Bill the group's next run date now, whatever today is."""
@@ -236,77 +284,207 @@ class SaleSubscriptionGroup(models.Model):
             anchor_day=anchor.day,
             anchor_month=anchor.month and str(anchor.month),
             transition_policy=company.subscription_group_transition_policy,
+            cancellation_policy=company.subscription_group_cancellation_policy,
+            price_change_policy=company.subscription_group_price_change_policy,
         )
         return vals
 
     @api.model
-    def _get_or_create_for(self, members):
-        """The group of each subscription, created with its anchor if missing.
+    def _get_new_group_anchors(self, members, keys):
+        """The anchor of each group to create, by key.
 
-        A new group's anchor is the customer's billing day if set, else
-        DESIGN's default: the day of the next invoice date of the customer's
-        longest-running subscription among those joining it.
+        The customer's billing day if set, else DESIGN's default: the day of
+        the next invoice date of the customer's longest-running subscription
+        among those joining the group.
+        """
+        candidates = defaultdict(list)
+        for sub, key in keys.items():
+            candidates[key].append((sub.date_start, members[sub]))
+        partners = self.env["res.partner"].browse([key[0] for key in candidates])
+        days = {
+            partner.id: partner.subscription_grouping_anchor_day for partner in partners
+        }
+        return {
+            key: Anchor(days[key[0]]) if days[key[0]] else default_anchor(joining)
+            for key, joining in candidates.items()
+        }
+
+    @api.model
+    def _plan_join(self, members):
+        """What joining ``{subscription: core Member}`` does, written nowhere.
+
+        The plan is a list of JSON-ready entries, one per subscription: its
+        group (an existing one, or the key and anchor of one to create), the
+        lines the plan was computed from, and the core's move or refusal. A
+        preview shows it; :meth:`_apply_join` carries it out as it is.
         """
         keys = {sub: sub._get_grouping_key() for sub in members}
         existing = self.search(
             [("partner_id", "in", list({key[0] for key in keys.values()}))]
         )
         groups = {group._get_key(): group for group in existing}
-        joining = defaultdict(list)
-        for sub, key in keys.items():
-            if key not in groups:
-                joining[key].append((sub.date_start, members[sub]))
-        partners = self.env["res.partner"].browse([key[0] for key in joining])
-        days = {
-            partner.id: partner.subscription_grouping_anchor_day for partner in partners
-        }
-        vals_list = [
-            self._prepare_group_vals(
-                key,
-                Anchor(days[key[0]]) if days[key[0]] else default_anchor(candidates),
+        anchors = {key: group._get_anchor() for key, group in groups.items()}
+        anchors.update(
+            self._get_new_group_anchors(
+                members, {s: k for s, k in keys.items() if k not in groups}
             )
-            for key, candidates in joining.items()
+        )
+        return [
+            self._prepare_join_entry(
+                sub,
+                members[sub],
+                groups.get(keys[sub], self),
+                keys[sub],
+                anchors.get(keys[sub]),
+            )
+            for sub in members
         ]
-        groups.update(zip(joining, self.create(vals_list), strict=True))
-        return {sub: groups[key] for sub, key in keys.items()}
+
+    def _plan_realign(self, anchor):
+        """Move the members of this group onto ``anchor`` (a new billing day).
+
+        Paused members stay where they are: they join the new day by rule 1
+        when they resume.
+        """
+        self.ensure_one()
+        members = self._get_running_members().filtered(
+            lambda sub: not sub.paused
+        )
+        return [
+            self._prepare_join_entry(
+                sub, sub._get_grouping_member(), self, self._get_key(), anchor
+            )
+            for sub in members
+        ]
+
+    @api.model
+    def _prepare_join_entry(self, sub, member, group, key, anchor):
+        entry = {
+            "subscription": sub.id,
+            "group": group.id,
+            "key": list(key),
+            "lines": [[line.key, str(line.price)] for line in member.lines],
+        }
+        reason = join_refusal(member)
+        if reason:
+            entry["refusal"] = reason.value
+            return entry
+        entry["anchor"] = [anchor.day, anchor.month]
+        entry["move"] = dump_move(
+            plan_join(member, anchor, sub._get_grouping_rounding())
+        )
+        return entry
+
+    @api.model
+    def _get_first_runs(self, entries):
+        """Per group of a join plan: the date and total of its first merged
+        invoice once the plan is carried out (an existing group's members and
+        pending charges included)."""
+        Sub = self.env["sale.subscription"]
+        by_group = defaultdict(list)
+        for entry in entries:
+            if "move" in entry:
+                by_group[entry["group"], tuple(entry["key"])].append(entry)
+        result = []
+        for (group_id, key), group_entries in by_group.items():
+            group = self.browse(group_id)
+            anchor = Anchor(*group_entries[0]["anchor"])
+            moved = {entry["subscription"] for entry in group_entries}
+            members = [
+                sub._get_grouping_member()
+                for sub in group._get_running_members()
+                if sub.id not in moved
+            ]
+            pending = list(group._get_pending_charges()._to_core_charges())
+            company = self.env["res.company"].browse(key[1])
+            policy = (
+                group.transition_policy or company.subscription_group_transition_policy
+            )
+            for entry in group_entries:
+                move = load_move(entry["move"])
+                members.append(
+                    replace(
+                        Sub.browse(move.subscription)._get_grouping_member(),
+                        paid_through=move.new_date,
+                    )
+                )
+                if move.charge and policy == "next_invoice":
+                    pending.append(move.charge)
+            run_date = next_run_date(members)
+            plan = run_date and plan_run(run_date, anchor, members, pending)
+            result.append(
+                {
+                    "group": group,
+                    "key": key,
+                    "anchor": anchor,
+                    "date": run_date,
+                    "total": plan.total if plan else 0,
+                }
+            )
+        return result
 
     @api.model
     def _join(self, members):
         """Align subscriptions (``{subscription: core Member}``) on their groups."""
-        groups = self._get_or_create_for(members)
-        moves = {
-            sub: plan_join(
-                member, groups[sub]._get_anchor(), sub._get_grouping_rounding()
-            )
-            for sub, member in members.items()
-        }
-        events = self.env["sale.subscription.group.event"].create(
-            [
-                {
-                    "group_id": groups[sub].id,
-                    "subscription_id": sub.id,
-                    "kind": "join",
-                    "date_from": move.old_date,
-                    "date_to": move.new_date,
-                    "amount": float(move.charge.total) if move.charge else 0.0,
-                }
-                for sub, move in moves.items()
-            ]
-        )
-        Charge = self.env["sale.subscription.group.charge"]
-        charges = Charge.create(
-            [
-                vals
-                for event, move in zip(events, moves.values(), strict=True)
-                if move.charge
-                for vals in Charge._prepare_from_core(
-                    event.group_id, event, move.charge
+        return self._apply_join(self._plan_join(members))
+
+    @api.model
+    def _check_plan_is_current(self, entries, kind):
+        """Refuse a join plan whose subscriptions changed since it was made."""
+        Sub = self.env["sale.subscription"]
+        changed = Sub
+        for entry in entries:
+            if "move" not in entry:
+                continue
+            sub = Sub.browse(entry["subscription"]).exists()
+            member = sub and sub._get_grouping_member()
+            if (
+                not sub
+                or [[line.key, str(line.price)] for line in member.lines]
+                != entry["lines"]
+                or fields.Date.to_string(member.paid_through) != entry["move"]["old"]
+                or sub.group_id.id != (entry["group"] if kind == "realign" else False)
+                or sub.paused
+            ):
+                changed |= Sub.browse(entry["subscription"])
+        self._raise_if_changed(changed)
+
+    @api.model
+    def _raise_if_changed(self, subscriptions):
+        if subscriptions:
+            raise UserError(
+                self.env._(
+                    "These subscriptions changed since the plan was made, so it "
+                    "would no longer be right: %(subscriptions)s. Preview again.",
+                    subscriptions=", ".join(
+                        subscriptions.exists().mapped("display_name")
+                    )
+                    or self.env._("deleted subscriptions"),
                 )
-            ]
-        )
-        by_target = defaultdict(lambda: self.env["sale.subscription"])
-        for sub, move in moves.items():
-            by_target[groups[sub], move.new_date] |= sub
+            )
+
+    @api.model
+    def _apply_join(self, entries, kind="join"):
+        """Carry out a join plan of :meth:`_plan_join` or :meth:`_plan_realign`.
+
+        Nothing is computed again: the dates, ratios and amounts are the
+        plan's. Returns the events.
+        """
+        self._check_plan_is_current(entries, kind)
+        Sub = self.env["sale.subscription"]
+        refused = defaultdict(lambda: Sub)
+        for entry in entries:
+            if "refusal" in entry:
+                refused[entry["refusal"]] |= Sub.browse(entry["subscription"])
+        for reason, subs in refused.items():
+            subs.grouping_refusal = reason
+        entries = [entry for entry in entries if "move" in entry]
+        groups = self._get_or_create_from_plan(entries)
+        moves = [load_move(entry["move"]) for entry in entries]
+        events = self._record_moves(groups, moves, kind)
+        by_target = defaultdict(lambda: Sub)
+        for group, move in zip(groups, moves, strict=True):
+            by_target[group, move.new_date] |= Sub.browse(move.subscription)
         for (group, new_date), subs in by_target.items():
             subs.write(
                 {
@@ -315,35 +493,261 @@ class SaleSubscriptionGroup(models.Model):
                     "grouping_refusal": False,
                 }
             )
-        self._log_join_events(events)
+        self._log_events(events)
+        self._bill_immediate_transitions(events.charge_ids)
+        return events
+
+    def _apply_realign(self, anchor, entries):
+        """Bill on ``anchor`` from now on: carry out a plan of :meth:`_plan_realign`."""
+        self.ensure_one()
+        self.write({"anchor_day": anchor.day, "anchor_month": anchor.month and str(anchor.month)})
+        return self._apply_join(entries, kind="realign")
+
+    @api.model
+    def _get_or_create_from_plan(self, entries):
+        """The group of each entry, in order; missing groups are created."""
+        missing = {}
+        for entry in entries:
+            if not entry["group"]:
+                missing.setdefault(tuple(entry["key"]), Anchor(*entry["anchor"]))
+        created = self.create(
+            [self._prepare_group_vals(key, anchor) for key, anchor in missing.items()]
+        )
+        by_key = dict(zip(missing, created, strict=True))
+        return [
+            self.browse(entry["group"]) if entry["group"] else by_key[tuple(entry["key"])]
+            for entry in entries
+        ]
+
+    @api.model
+    def _record_moves(self, groups, moves, kind, extra=None):
+        """An event per move (``extra``: more values per subscription), and the
+        charge of its transition."""
+        Event = self.env["sale.subscription.group.event"]
+        events = Event.create(
+            [
+                {
+                    "group_id": group.id,
+                    "subscription_id": move.subscription,
+                    "kind": kind,
+                    "date_from": move.old_date,
+                    "date_to": move.new_date,
+                    "amount": float(move.charge.total) if move.charge else 0.0,
+                    **(extra or {}).get(move.subscription, {}),
+                }
+                for group, move in zip(groups, moves, strict=True)
+            ]
+        )
+        self._create_charges(events, [move.charge for move in moves])
+        return events
+
+    @api.model
+    def _create_charges(self, events, charges):
+        """The records of core ``charges`` (or ``None``), one list per event."""
+        Charge = self.env["sale.subscription.group.charge"]
+        return Charge.create(
+            [
+                vals
+                for event, charge in zip(events, charges, strict=True)
+                if charge
+                for vals in Charge._prepare_from_core(event.group_id, event, charge)
+            ]
+        )
+
+    @api.model
+    def _bill_immediate_transitions(self, charges):
         immediate = charges.filtered(
-            lambda charge: charge.group_id.transition_policy == "immediate"
+            lambda charge: charge.kind == "transition"
+            and charge.group_id.transition_policy == "immediate"
         )
         if immediate:
             immediate.group_id._invoice_charges(immediate)
 
     @api.model
-    def _log_join_events(self, events):
-        """One chatter message per group, and one per subscription that joined."""
+    def _log_events(self, events):
+        """One chatter message per group, and one per subscription concerned."""
         group_lines = defaultdict(list)
-        member_bodies = {}
-        for event in events:
+        member_lines = defaultdict(list)
+        for event in events.sorted("id"):
             summary = event._get_summary()
             group_lines[event.group_id.id].append(summary)
-            member_bodies[event.subscription_id.id] = self.env._(
-                "In group %(group)s: %(summary)s",
-                group=event.group_id.display_name,
-                summary=summary,
+            if event.subscription_id:
+                member_lines[event.subscription_id.id].append(
+                    self.env._(
+                        "In group %(group)s: %(summary)s",
+                        group=event.group_id.display_name,
+                        summary=summary,
+                    )
+                )
+        for model, lines in (
+            (self, group_lines),
+            (self.env["sale.subscription"], member_lines),
+        ):
+            model.browse(lines)._message_log_batch(
+                {res_id: Markup("<br/>").join(texts) for res_id, texts in lines.items()}
             )
-        self.browse(group_lines)._message_log_batch(
-            {
-                group_id: Markup("<br/>").join(lines)
-                for group_id, lines in group_lines.items()
-            }
+
+    # -- leave, pause, resume, price changes ---------------------------------
+    @api.model
+    def _leave(self, subscriptions, close_date, note=False):
+        """Members closed on ``close_date`` leave their group (DESIGN, rule 5).
+
+        By the group's policy their unused prepaid days ``[close_date, P)``
+        are kept or credited: on the next merged invoice, or on a credit note
+        when no merged invoice is due any more.
+        """
+        Event = self.env["sale.subscription.group.event"]
+        credits, vals_list = [], []
+        for sub in subscriptions:
+            group = sub.group_id
+            member = sub._get_grouping_member()
+            credit = None
+            if group.cancellation_policy == "credit":
+                credit = plan_leave(
+                    member, close_date, group._get_anchor(), sub._get_grouping_rounding()
+                )
+            credits.append(credit)
+            vals_list.append(
+                {
+                    "group_id": group.id,
+                    "subscription_id": sub.id,
+                    "kind": "leave",
+                    "date_from": member.paid_through,
+                    "date_to": close_date,
+                    "amount": float(credit.total) if credit else 0.0,
+                    "note": note,
+                }
+            )
+        events = Event.create(vals_list)
+        self._create_charges(events, credits)
+        groups = subscriptions.group_id
+        subscriptions.group_id = False
+        self._log_events(events)
+        groups._settle_when_idle()
+        return events
+
+    def _settle_when_idle(self):
+        """Bill the pending charges of groups no merged invoice will come for."""
+        pending = self.filtered(
+            lambda group: not group.next_run_date
+        )._get_pending_charges()
+        if pending:
+            pending.group_id._invoice_charges(pending)
+
+    @api.model
+    def _pause(self, subscriptions):
+        """Log paused members: runs skip them from their paid-through date on."""
+        events = self.env["sale.subscription.group.event"].create(
+            [
+                {
+                    "group_id": sub.group_id.id,
+                    "subscription_id": sub.id,
+                    "kind": "pause",
+                    "date_from": sub.recurring_next_date,
+                    "date_to": sub.recurring_next_date,
+                }
+                for sub in subscriptions
+            ]
         )
-        self.env["sale.subscription"].browse(member_bodies)._message_log_batch(
-            member_bodies
-        )
+        self._log_events(events)
+        return events
+
+    @api.model
+    def _resume(self, subscriptions, resume_date):
+        """Paused members resume on ``resume_date`` (DESIGN, rule 6).
+
+        ``[P, max(P, R))`` is never billed, and the member joins its group
+        again by rule 1 from ``max(P, R)``; one that cannot join any more
+        leaves with its reason.
+        """
+        Sub = self.env["sale.subscription"]
+        groups, moves, extra = [], [], {}
+        refused = defaultdict(lambda: Sub)
+        for sub in subscriptions:
+            group = sub.group_id
+            member = sub._get_grouping_member()
+            resume = plan_resume(
+                member, resume_date, group._get_anchor(), sub._get_grouping_rounding()
+            )
+            restart = resume.paused.end if resume.paused else member.paid_through
+            if isinstance(resume.join, Refusal):
+                refused[resume.join.reason.value] |= sub
+                sub.recurring_next_date = restart
+                continue
+            groups.append(group)
+            moves.append(resume.join)
+            # the event shows the date before the pause; the core's move starts
+            # at the restart, which the rollback goes back to
+            extra[sub.id] = {"date_from": member.paid_through, "resume_date": restart}
+        events = self._record_moves(groups, moves, "resume", extra)
+        for move in moves:
+            Sub.browse(move.subscription).write(
+                {"recurring_next_date": move.new_date, "paused": False}
+            )
+        for reason, subs in refused.items():
+            left = subs.group_id
+            events |= self.env["sale.subscription.group.event"].create(
+                [
+                    {
+                        "group_id": sub.group_id.id,
+                        "subscription_id": sub.id,
+                        "kind": "leave",
+                        "date_from": sub.recurring_next_date,
+                        "date_to": sub.recurring_next_date,
+                    }
+                    for sub in subs
+                ]
+            )
+            subs.write(
+                {"group_id": False, "grouping_refusal": reason, "paused": False}
+            )
+            left._settle_when_idle()
+        self._log_events(events)
+        self._bill_immediate_transitions(events.charge_ids)
+        return events
+
+    @api.model
+    def _reprice(self, before, change_date):
+        """Members whose line prices changed (DESIGN, rule 7).
+
+        ``before`` maps each grouped subscription to its core Member before
+        the change. New prices apply from the next service period; by the
+        group's policy, the difference for ``[change_date, P)`` is billed on
+        the next merged invoice, positive or negative.
+        """
+        groups, vals_list, adjustments = [], [], []
+        for sub, old in before.items():
+            new = sub._get_grouping_member()
+            if new.lines == old.lines:
+                continue
+            group = sub.group_id
+            adjustment = None
+            if group.price_change_policy == "prorate":
+                adjustment = plan_price_change(
+                    old,
+                    new.lines,
+                    change_date,
+                    group._get_anchor(),
+                    sub._get_grouping_rounding(),
+                )
+            groups.append(group)
+            adjustments.append(adjustment)
+            vals_list.append(
+                {
+                    "group_id": group.id,
+                    "subscription_id": sub.id,
+                    "kind": "price",
+                    "date_from": change_date,
+                    "date_to": old.paid_through,
+                    "amount": float(adjustment.total) if adjustment else 0.0,
+                    "price_before": float(sum(line.price for line in old.lines)),
+                    "price_after": float(sum(line.price for line in new.lines)),
+                }
+            )
+        events = self.env["sale.subscription.group.event"].create(vals_list)
+        self._create_charges(events, adjustments)
+        self._log_events(events)
+        return events
 
     # -- run ------------------------------------------------------------------
     @api.model
@@ -397,7 +801,7 @@ class SaleSubscriptionGroup(models.Model):
         """The core's plan of the group's next run date."""
         self.ensure_one()
         members = self._get_running_members()
-        pending = self.charge_ids.filtered(lambda charge: charge.state == "pending")
+        pending = self._get_pending_charges()
         return plan_run(
             self.next_run_date,
             self._get_anchor(),
@@ -529,111 +933,200 @@ class SaleSubscriptionGroup(models.Model):
         )
 
     def _invoice_charges(self, charges):
-        """Bill ``charges`` now, on an invoice of its own per group."""
+        """Bill ``charges`` now, on a document of its own per group: an invoice,
+        or a credit note when they add up to a credit."""
         vals_list = []
         today = fields.Date.context_today(self)
         for group in self:
             group_charges = charges.filtered(
                 lambda charge, group=group: charge.group_id == group
             )
-            vals_list.append(
-                group._prepare_invoice_vals(
-                    today, group_charges.subscription_id, {}, group_charges
-                )
+            refund = sum(group_charges.mapped("amount")) < 0
+            vals = group._prepare_invoice_vals(
+                today, group_charges.subscription_id, {}, group_charges
             )
+            if refund:
+                vals["move_type"] = "out_refund"
+                for _command, _id, line_vals in vals["invoice_line_ids"]:
+                    if "price_unit" in line_vals:
+                        line_vals["price_unit"] = -line_vals["price_unit"]
+            vals_list.append(vals)
         return self._create_invoices(vals_list)
 
     # -- ungroup --------------------------------------------------------------
-    def _ungroup(self):
-        """Switch grouping off (DESIGN, rule 8): undo what can be, settle the rest."""
-        plans = {group: group._plan_ungroup() for group in self}
+    def _plan_ungroup(self, subscriptions=None):
+        """What switching grouping off does, written nowhere (DESIGN, rule 8).
+
+        For every group of ``self``, or only for ``subscriptions`` (members
+        removed by hand), a JSON-ready entry: the members and their dates now
+        and after, the charges dropped with the moves they came from, and the
+        charges that must still be billed, on their own.
+        """
+        entries = []
+        for group in self:
+            members = group.subscription_ids
+            if subscriptions is not None:
+                members &= subscriptions
+            plan = group._get_core_ungroup(members)
+            whole = subscriptions is None
+            entries.append(
+                {
+                    "group": group.id,
+                    "whole": whole,
+                    "posted": group._has_posted_merged_invoice(),
+                    "members": [
+                        [sub.id, fields.Date.to_string(sub.recurring_next_date)]
+                        for sub in members
+                    ],
+                    "paid_through": [
+                        [sub.id, fields.Date.to_string(plan.paid_through[sub.id])]
+                        for sub in members
+                    ],
+                    "dropped": [dump_charge(charge) for charge in plan.dropped],
+                    "settle": [
+                        dump_charge(charge)
+                        for charge in plan.settle
+                        if whole or charge.subscription in members.ids
+                    ],
+                    "pending": group._get_pending_charges().ids,
+                }
+            )
+        return entries
+
+    def _get_core_ungroup(self, members):
+        """The core's plan of taking ``members`` out of this group."""
+        self.ensure_one()
+        moves = defaultdict(list)
+        events = self.event_ids.filtered(
+            lambda event: event.kind in MOVE_EVENTS and event.subscription_id in members
+        )
+        for event in events.sorted("id"):
+            charge = event.charge_ids._to_core_charges()
+            moves[event.subscription_id.id].append(
+                Move(
+                    event.subscription_id.id,
+                    event.resume_date or event.date_from,
+                    event.date_to,
+                    charge[0] if charge else None,
+                )
+            )
+        return plan_ungroup(
+            [sub._get_grouping_member() for sub in members],
+            moves,
+            self._get_pending_charges()._to_core_charges(),
+            self._has_posted_merged_invoice(),
+        )
+
+    def _get_pending_charges(self):
+        return self.charge_ids.filtered(lambda charge: charge.state == "pending")
+
+    def _has_posted_merged_invoice(self):
+        self.ensure_one()
+        return any(
+            move.subscription_group_run_date and move.state == "posted"
+            for move in self.invoice_ids
+        )
+
+    def _ungroup(self, subscriptions=None):
+        """Switch grouping off, or take ``subscriptions`` out of their groups."""
+        groups = self if subscriptions is None else subscriptions.group_id
+        return self._apply_ungroup(groups._plan_ungroup(subscriptions))
+
+    @api.model
+    def _apply_ungroup(self, entries):
+        """Carry out a plan of :meth:`_plan_ungroup`, as it is.
+
+        Before the group's first posted merged invoice each member's previous
+        next invoice date comes back and pending transitions are dropped;
+        afterwards members keep their dates. Charges still pending are billed
+        on an invoice (or credit note) of their own.
+        """
+        Sub = self.env["sale.subscription"]
+        Charge = self.env["sale.subscription.group.charge"]
+        changed = Sub
+        for entry in entries:
+            for sub_id, current in entry["members"]:
+                sub = Sub.browse(sub_id)
+                if sub.group_id.id != entry["group"] or (
+                    fields.Date.to_string(sub.recurring_next_date) != current
+                ):
+                    changed |= sub
+            group = self.browse(entry["group"])
+            pending = group._get_pending_charges()
+            if (
+                set(entry["pending"]) != set(pending.ids)
+                or entry["posted"] != group._has_posted_merged_invoice()
+            ):
+                changed |= group.subscription_ids
+        self._raise_if_changed(changed)
+        groups = self.browse([entry["group"] for entry in entries])
         # before the members leave: the messages count them
         bodies = {
-            group.id: group._get_ungroup_message(plan) for group, plan in plans.items()
+            entry["group"]: self.browse(entry["group"])._get_ungroup_message(entry)
+            for entry in entries
         }
-        Charge = self.env["sale.subscription.group.charge"]
         dropped = Charge.browse(
             [
-                line.key
-                for plan in plans.values()
-                for c in plan.dropped
-                for line in c.lines
+                key
+                for entry in entries
+                for charge in entry["dropped"]
+                for key, _price, _amount in charge["lines"]
             ]
         )
         settle = Charge.browse(
             [
-                line.key
-                for plan in plans.values()
-                for c in plan.settle
-                for line in c.lines
+                key
+                for entry in entries
+                for charge in entry["settle"]
+                for key, _price, _amount in charge["lines"]
             ]
         )
         event_vals = []
-        by_date = defaultdict(lambda: self.env["sale.subscription"])
-        for group, plan in plans.items():
-            for sub in group.subscription_ids:
-                new_date = plan.paid_through[sub.id]
-                by_date[new_date] |= sub
+        by_date = defaultdict(lambda: Sub)
+        for entry in entries:
+            restored = dict(entry["paid_through"])
+            for sub_id, current in entry["members"]:
+                new_date = restored[sub_id]
+                by_date[new_date] |= Sub.browse(sub_id)
                 event_vals.append(
                     {
-                        "group_id": group.id,
-                        "subscription_id": sub.id,
-                        "kind": "rollback"
-                        if new_date != sub.recurring_next_date
-                        else "ungroup",
-                        "date_from": sub.recurring_next_date,
+                        "group_id": entry["group"],
+                        "subscription_id": sub_id,
+                        "kind": "rollback" if new_date != current else "ungroup",
+                        "date_from": current,
                         "date_to": new_date,
                         "amount": -sum(
-                            dropped.filtered(
-                                lambda c, sub=sub: c.subscription_id == sub
-                            ).mapped("amount")
+                            float(load_charge(charge).total)
+                            for charge in entry["dropped"]
+                            if charge["subscription"] == sub_id
                         ),
                     }
                 )
-        self.env["sale.subscription.group.event"].create(event_vals)
+        events = self.env["sale.subscription.group.event"].create(event_vals)
         for new_date, subs in by_date.items():
             subs.write({"group_id": False, "recurring_next_date": new_date})
         dropped.unlink()
         if settle:
             settle.group_id._invoice_charges(settle)
-        self._message_log_batch(bodies)
-        self.active = False
+        self._log_events(events.filtered(lambda event: event.kind == "rollback"))
+        groups._message_log_batch(bodies)
+        groups.filtered(
+            lambda group: not group.subscription_ids
+            or any(entry["whole"] for entry in entries if entry["group"] == group.id)
+        ).active = False
+        return events
 
-    def _plan_ungroup(self):
-        """The core's plan of switching this group off."""
+    def _get_ungroup_message(self, entry):
         self.ensure_one()
-        moves = defaultdict(list)
-        for event in self.event_ids.filtered(lambda e: e.kind == "join").sorted("id"):
-            charge = event.charge_ids._to_core_charges()
-            moves[event.subscription_id.id].append(
-                Move(
-                    event.subscription_id.id,
-                    event.date_from,
-                    event.date_to,
-                    charge[0] if charge else None,
-                )
-            )
-        pending = self.charge_ids.filtered(lambda charge: charge.state == "pending")
-        posted = any(
-            move.subscription_group_run_date and move.state == "posted"
-            for move in self.invoice_ids
-        )
-        return plan_ungroup(
-            [sub._get_grouping_member() for sub in self.subscription_ids],
-            moves,
-            pending._to_core_charges(),
-            posted,
-        )
-
-    def _get_ungroup_message(self, plan):
-        self.ensure_one()
-        if plan.dropped and not plan.settle:
+        count = len(entry["members"])
+        if entry["dropped"] and not entry["settle"]:
             return self.env._(
-                "Grouping switched off before any merged invoice: every "
-                "subscription's previous next invoice date is restored and pending "
-                "transitions dropped."
+                "Grouping switched off for %(count)s subscription(s) before any "
+                "merged invoice: their previous next invoice dates are restored and "
+                "pending transitions dropped.",
+                count=count,
             )
         return self.env._(
             "Grouping switched off: %(count)s subscription(s) bill on their own again.",
-            count=len(self.subscription_ids),
+            count=count,
         )

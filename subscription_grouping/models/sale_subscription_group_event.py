@@ -32,6 +32,11 @@ class SaleSubscriptionGroupEvent(models.Model):
     kind = fields.Selection(
         selection=[
             ("join", "Join"),
+            ("realign", "Billing day change"),
+            ("leave", "Leave"),
+            ("pause", "Pause"),
+            ("resume", "Resume"),
+            ("price", "Price change"),
             ("ungroup", "Ungroup"),
             ("rollback", "Rollback"),
         ],
@@ -44,9 +49,28 @@ class SaleSubscriptionGroupEvent(models.Model):
         required=True,
         default=lambda self: self.env.user,
     )
-    date_from = fields.Date(string="Next Invoice Date Before")
-    date_to = fields.Date(string="Next Invoice Date After")
-    amount = fields.Monetary(help="Total of the charges this event created.")
+    date_from = fields.Date(
+        string="Date Before",
+        help="The next invoice date before the event (for a price change: the "
+        "date it applies from).",
+    )
+    date_to = fields.Date(
+        string="Date After",
+        help="The next invoice date after the event (for a leave: the close date; "
+        "for a price change: the end of the period already paid).",
+    )
+    resume_date = fields.Date(
+        string="Service Resumed On",
+        help="For a resume: the day service restarts, max(next invoice date, resume "
+        "date); the paused days before it are not billed.",
+    )
+    amount = fields.Monetary(
+        help="Total of the charges (or credits) this event created; for an "
+        "ungroup, minus the pending charges it dropped."
+    )
+    price_before = fields.Monetary(help="For a price change: the period price before.")
+    price_after = fields.Monetary(help="For a price change: the period price after.")
+    note = fields.Char(help="For a leave: the close reason.")
     charge_ids = fields.One2many(
         comodel_name="sale.subscription.group.charge",
         inverse_name="event_id",
@@ -54,25 +78,92 @@ class SaleSubscriptionGroupEvent(models.Model):
     )
 
     def _get_summary(self):
-        """One sentence for the chatter: the dates moved and what was charged."""
+        """One sentence for the chatter: what happened, the dates and amounts."""
         self.ensure_one()
+        _ = self.env._
         values = {
             "subscription": self.subscription_id.display_name,
             "old": format_date(self.env, self.date_from),
             "new": format_date(self.env, self.date_to),
+            "amount": self.currency_id.format(self.amount),
         }
         charge = self.charge_ids[:1]
-        if not charge:
-            return self.env._(
-                "%(subscription)s joined: its next invoice date %(old)s is already "
-                "on the billing day.",
+        if charge:
+            values.update(
+                start=format_date(self.env, charge.date_start),
+                end=format_date(self.env, charge.date_end),
+            )
+        kind = self.kind
+        if kind in ("join", "realign", "resume"):
+            if kind == "resume":
+                head = _(
+                    "%(subscription)s resumed, service from %(restart)s",
+                    restart=format_date(self.env, self.resume_date),
+                    **values,
+                )
+            elif kind == "realign":
+                head = _("%(subscription)s moved to the new billing day", **values)
+            else:
+                head = _("%(subscription)s joined", **values)
+            if not charge:
+                return _(
+                    "%(head)s: its next invoice date %(new)s is already on the "
+                    "billing day.",
+                    head=head,
+                    **values,
+                )
+            return _(
+                "%(head)s: next invoice date %(old)s becomes %(new)s; transition "
+                "%(start)s to %(end)s: %(amount)s.",
+                head=head,
                 **values,
             )
-        return self.env._(
-            "%(subscription)s joined: next invoice date %(old)s becomes %(new)s; "
-            "transition %(start)s to %(end)s: %(amount)s.",
-            start=format_date(self.env, charge.date_start),
-            end=format_date(self.env, charge.date_end),
-            amount=self.currency_id.format(self.amount),
+        if kind == "leave":
+            reason = f" ({self.note})" if self.note else ""
+            if charge:
+                return _(
+                    "%(subscription)s left the group, closed on %(new)s%(reason)s; "
+                    "unused days %(start)s to %(end)s credited: %(amount)s.",
+                    reason=reason,
+                    **values,
+                )
+            return _(
+                "%(subscription)s left the group, closed on %(new)s%(reason)s; "
+                "paid through %(old)s.",
+                reason=reason,
+                **values,
+            )
+        if kind == "pause":
+            return _(
+                "%(subscription)s paused: runs skip it from %(old)s, the end of its "
+                "paid period.",
+                **values,
+            )
+        if kind == "price":
+            prices = {
+                "before": self.currency_id.format(self.price_before),
+                "after": self.currency_id.format(self.price_after),
+            }
+            if charge:
+                return _(
+                    "%(subscription)s price changed from %(before)s to %(after)s; "
+                    "difference for %(start)s to %(end)s: %(amount)s.",
+                    **prices,
+                    **values,
+                )
+            return _(
+                "%(subscription)s price changed from %(before)s to %(after)s, from "
+                "its next period (%(new)s).",
+                **prices,
+                **values,
+            )
+        if kind == "rollback":
+            return _(
+                "%(subscription)s left the group: next invoice date %(old)s restored "
+                "to %(new)s; pending transitions dropped: %(amount)s.",
+                **values,
+            )
+        return _(
+            "%(subscription)s left the group and bills on its own from %(new)s.",
             **values,
         )

@@ -1,10 +1,44 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import models
+from odoo import api, fields, models
+
+# what a line bills for one period is computed from these
+PRICE_FIELDS = {"product_id", "price_unit", "product_uom_qty", "discount"}
 
 
 class SaleSubscriptionLine(models.Model):
     _inherit = "sale.subscription.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        subscriptions = self.env["sale.subscription"].browse(
+            {vals.get("sale_subscription_id") for vals in vals_list} - {None, False}
+        )
+        before = subscriptions._get_grouping_price_snapshot()
+        lines = super().create(vals_list)
+        self._reprice_groups(before)
+        return lines
+
+    def write(self, vals):
+        if not PRICE_FIELDS & vals.keys():
+            return super().write(vals)
+        before = self.sale_subscription_id._get_grouping_price_snapshot()
+        res = super().write(vals)
+        self._reprice_groups(before)
+        return res
+
+    def unlink(self):
+        before = self.sale_subscription_id._get_grouping_price_snapshot()
+        res = super().unlink()
+        self._reprice_groups(before)
+        return res
+
+    @api.model
+    def _reprice_groups(self, before):
+        if before:
+            self.env["sale.subscription.group"]._reprice(
+                before, fields.Date.context_today(self)
+            )
 
     def _prepare_group_move_line(self, period):
         """The merged invoice line billing this line for one full ``period``."""

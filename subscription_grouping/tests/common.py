@@ -123,8 +123,9 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
             for line in invoice.invoice_line_ids.sorted("sequence")
         ]
 
-    def assertExactCoverage(self, subscription, start, end):
-        """DESIGN's first invariant, on the real invoice lines of ``subscription``."""
+    def assertExactCoverage(self, subscription, start, end, paused=()):
+        """DESIGN's first invariant, on the real invoice lines of ``subscription``:
+        ``[start, end)`` minus the ``paused`` periods billed exactly once."""
         lines = (
             self.env["account.move.line"]
             .search(
@@ -143,14 +144,16 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
             (
                 line.move_id,
                 Period(line.start_date, line.end_date + timedelta(days=1)),
-                -1
-                if line.move_id.move_type == "out_refund" or line.price_subtotal < 0
-                else 1,
+                # a credit note's positive line credits; a negative line reverses
+                (-1 if line.move_id.move_type == "out_refund" else 1)
+                * (-1 if line.price_subtotal < 0 else 1),
             )
             for line in lines
         }
         coverage = check_coverage(
-            [(period, sign) for _move, period, sign in billed], Period(start, end)
+            [(period, sign) for _move, period, sign in billed],
+            Period(start, end) if start < end else None,
+            paused,
         )
         self.assertEqual(
             coverage.gaps, (), f"days never billed for {subscription.name}"

@@ -348,7 +348,7 @@ class TestRun(SubscriptionGroupingCase):
             ["join", "join", "rollback", "ungroup"],
         )
         self.assertIn(
-            "previous next invoice date is restored", group.message_ids[0].body
+            "previous next invoice dates are restored", group.message_ids[0].body
         )
 
     def test_ungroup_after_a_posted_merged_invoice_keeps_dates_and_bills_alone(self):

@@ -1,0 +1,291 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from fractions import Fraction
+
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_date
+
+from subscription_grouping_core import Anchor, load_charge, load_move
+
+from ..models.sale_subscription_group import MONTHS
+
+
+class SaleSubscriptionGroupPreview(models.TransientModel):
+    """See what grouping will do, then carry out exactly that plan.
+
+    The plan is computed once, when the preview opens (or when the billing
+    day is changed and previewed again), and kept as it is in ``plan``.
+    Apply carries out that stored plan: nothing is computed a second time,
+    and a plan whose subscriptions changed meanwhile is refused.
+    """
+
+    _name = "sale.subscription.group.preview"
+    _description = "Subscription Grouping Preview"
+
+    mode = fields.Selection(
+        selection=[
+            ("group", "Switch grouping on"),
+            ("ungroup", "Switch grouping off"),
+            ("realign", "Change the billing day"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner", string="Customer", readonly=True
+    )
+    group_id = fields.Many2one(
+        comodel_name="sale.subscription.group", string="Group", readonly=True
+    )
+    anchor_day = fields.Integer(
+        string="New Billing Day",
+        help="Day of the month (1-31; 29-31 fall on the last day of shorter months).",
+    )
+    anchor_month = fields.Selection(selection=MONTHS, string="New Billing Month")
+    planned_anchor = fields.Char(readonly=True)
+    plan = fields.Json(readonly=True)
+    line_ids = fields.One2many(
+        comodel_name="sale.subscription.group.preview.line",
+        inverse_name="wizard_id",
+        string="Subscriptions",
+        readonly=True,
+    )
+    summary = fields.Html(readonly=True, sanitize=False)
+    stale = fields.Boolean(compute="_compute_stale")
+
+    @api.depends("anchor_day", "anchor_month", "planned_anchor")
+    def _compute_stale(self):
+        for wizard in self:
+            wizard.stale = (
+                wizard.mode == "realign"
+                and wizard.planned_anchor != wizard._get_anchor_text()
+            )
+
+    def _get_anchor_text(self):
+        return f"{self.anchor_day}/{self.anchor_month or ''}"
+
+    @api.model
+    def _open(self, mode, partner=None, group=None):
+        vals = {"mode": mode}
+        if partner:
+            vals["partner_id"] = partner.id
+        if group:
+            vals.update(
+                group_id=group.id,
+                partner_id=group.partner_id.id,
+                anchor_day=group.anchor_day,
+                anchor_month=group.anchor_month,
+            )
+        wizard = self.create(vals)
+        wizard._make_plan()
+        return wizard._get_action()
+
+    def _get_action(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": dict(self._fields["mode"].selection)[self.mode],
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"dialog_size": "extra-large"},
+        }
+
+    # -- planning -------------------------------------------------------------
+    def _make_plan(self):
+        """Compute the plan once, and what it shows."""
+        self.ensure_one()
+        if self.mode == "group":
+            plan = self.partner_id._plan_grouping()
+        elif self.mode == "ungroup":
+            plan = self.partner_id._plan_ungrouping()
+        else:
+            plan = self.group_id._plan_realign(self._get_new_anchor())
+        lines, summary = (
+            self._describe_ungroup(plan)
+            if self.mode == "ungroup"
+            else self._describe_join(plan)
+        )
+        self.write(
+            {
+                "plan": plan,
+                "planned_anchor": self._get_anchor_text(),
+                "line_ids": [Command.clear()]
+                + [Command.create(vals) for vals in lines],
+                "summary": summary,
+            }
+        )
+
+    def _get_new_anchor(self):
+        if not 1 <= self.anchor_day <= 31:
+            raise UserError(
+                self.env._("The billing day is a day of the month, from 1 to 31.")
+            )
+        return Anchor(self.anchor_day, int(self.anchor_month or 0) or None)
+
+    def _describe_join(self, plan):
+        Sub = self.env["sale.subscription"]
+        Group = self.env["sale.subscription.group"]
+        reasons = dict(Sub._fields["grouping_refusal"].selection)
+        first_runs = Group._get_first_runs(plan)
+        names = {
+            (run["group"].id, run["key"]): self._get_group_name(run)
+            for run in first_runs
+        }
+        lines = []
+        for sequence, entry in enumerate(plan):
+            sub = Sub.browse(entry["subscription"])
+            vals = {
+                "sequence": sequence,
+                "subscription_id": sub.id,
+                "currency_id": sub.currency_id.id,
+                "date_before": sub.recurring_next_date,
+            }
+            if "refusal" in entry:
+                vals["note"] = self.env._(
+                    "Stays out: %(reason)s", reason=reasons[entry["refusal"]]
+                )
+            else:
+                move = load_move(entry["move"])
+                vals.update(
+                    group_name=names[entry["group"], tuple(entry["key"])],
+                    date_after=move.new_date,
+                    **self._describe_charge(move.charge),
+                )
+            lines.append(vals)
+        return lines, self._get_first_runs_summary(first_runs, names)
+
+    def _describe_charge(self, charge):
+        if not charge:
+            return {"note": self.env._("Already on the billing day")}
+        days = charge.period.days
+        ratio = charge.ratio
+        whole = days / ratio
+        return {
+            "charge_start": charge.period.start,
+            "charge_end": charge.period.last_day,
+            "ratio": (
+                self.env._("%(days)s / %(period)s days", days=days, period=int(whole))
+                if Fraction(whole).denominator == 1
+                else f"{float(ratio):.4f}"
+            ),
+            "amount": float(charge.total),
+        }
+
+    def _get_group_name(self, run):
+        if run["group"]:
+            return run["group"].display_name
+        currency = self.env["res.currency"].browse(run["key"][2])
+        return self.env._(
+            "New group: %(customer)s, %(currency)s, day %(day)s",
+            customer=self.partner_id.display_name,
+            currency=currency.name,
+            day=run["anchor"].day,
+        )
+
+    def _get_first_runs_summary(self, first_runs, names):
+        rows = []
+        for run in first_runs:
+            currency = self.env["res.currency"].browse(run["key"][2])
+            if run["date"]:
+                text = self.env._(
+                    "first merged invoice on %(date)s: %(total)s",
+                    date=format_date(self.env, run["date"]),
+                    total=currency.format(float(run["total"])),
+                )
+            else:
+                text = self.env._("no merged invoice due")
+            rows.append(
+                Markup("<li><strong>%s</strong>: %s</li>")
+                % (names[run["group"].id, run["key"]], text)
+            )
+        if not rows:
+            return Markup("<p>%s</p>") % self.env._(
+                "No subscription of this customer would join a group."
+            )
+        return Markup("<ul>%s</ul>") % Markup().join(rows)
+
+    def _describe_ungroup(self, plan):
+        Group = self.env["sale.subscription.group"]
+        lines, rows = [], []
+        sequence = 0
+        for entry in plan:
+            group = Group.browse(entry["group"])
+            restored = dict(entry["paid_through"])
+            for sub_id, current in entry["members"]:
+                dropped = [
+                    load_charge(charge)
+                    for charge in entry["dropped"]
+                    if charge["subscription"] == sub_id
+                ]
+                after = fields.Date.to_date(restored[sub_id])
+                lines.append(
+                    {
+                        "sequence": sequence,
+                        "subscription_id": sub_id,
+                        "group_name": group.display_name,
+                        "currency_id": group.currency_id.id,
+                        "date_before": fields.Date.to_date(current),
+                        "date_after": after,
+                        "amount": -float(sum(charge.total for charge in dropped)),
+                        "note": self.env._("Previous date restored, transition dropped")
+                        if dropped or restored[sub_id] != current
+                        else self.env._("Keeps its date, bills on its own"),
+                    }
+                )
+                sequence += 1
+            settle = sum(load_charge(charge).total for charge in entry["settle"])
+            if entry["posted"]:
+                text = self.env._(
+                    "a merged invoice is posted: everything invoiced stays and the "
+                    "members bill on their own from their current dates"
+                )
+            else:
+                text = self.env._(
+                    "no merged invoice posted yet: the members get back the dates "
+                    "they had before grouping"
+                )
+            if settle:
+                text += self.env._(
+                    "; pending charges of %(amount)s are billed on their own now",
+                    amount=group.currency_id.format(float(settle)),
+                )
+            rows.append(
+                Markup("<li><strong>%s</strong>: %s</li>") % (group.display_name, text)
+            )
+        if not rows:
+            return lines, Markup("<p>%s</p>") % self.env._("No group to switch off.")
+        return lines, Markup("<ul>%s</ul>") % Markup().join(rows)
+
+    # -- actions --------------------------------------------------------------
+    def action_preview(self):
+        """Plan again with the billing day now entered."""
+        self._make_plan()
+        return self._get_action()
+
+    def action_apply(self):
+        """Carry out the plan that was shown."""
+        self.ensure_one()
+        if self.stale:
+            raise UserError(
+                self.env._(
+                    "The billing day was changed after the preview: preview again "
+                    "before applying."
+                )
+            )
+        applied = self.partner_id.with_context(subscription_grouping_plan_applied=True)
+        if self.mode == "group":
+            applied.subscription_grouping = True
+            self.partner_id._group_subscriptions(self.plan)
+        elif self.mode == "ungroup":
+            applied.subscription_grouping = False
+            self.partner_id._ungroup_subscriptions(self.plan)
+            return {"type": "ir.actions.act_window_close"}
+        else:
+            self.group_id._apply_realign(self._get_new_anchor(), self.plan)
+            return {"type": "ir.actions.act_window_close"}
+        return self.partner_id.action_view_subscription_groups()
