@@ -76,6 +76,19 @@ class SaleSubscription(models.Model):
         string="Group Charges",
     )
 
+    @api.depends("name", "template_id.name")
+    def _compute_display_name(self):
+        # without a sequence for its company, a subscription has no name at all:
+        # messages, sections and lists would show nothing, or "False"
+        res = super()._compute_display_name()
+        for sub in self.filtered(lambda sub: not sub.name):
+            sub.display_name = self.env._(
+                "%(template)s #%(id)s",
+                template=sub.template_id.name or self.env._("Subscription"),
+                id=sub._origin.id or "",
+            )
+        return res
+
     @api.constrains("recurring_next_date", "group_id")
     def _check_group_alignment(self):
         for sub in self.filtered(lambda sub: sub.group_id and sub.recurring_next_date):
@@ -283,7 +296,9 @@ class SaleSubscription(models.Model):
     def _get_group_section_name(self):
         """The section heading of this subscription on a merged invoice."""
         self.ensure_one()
-        return " - ".join(filter(None, [self.display_name, self.template_id.name]))
+        if not self.name:
+            return self.display_name
+        return " - ".join(filter(None, [self.name, self.template_id.name]))
 
     def _get_grouping_cadence(self):
         """The subscription's own cadence, from its template."""

@@ -792,7 +792,6 @@ class SaleSubscriptionGroup(models.Model):
         return invoices
 
     def _get_running_members(self):
-        self.ensure_one()
         return self.subscription_ids.filtered(
             lambda sub: sub.in_progress and sub.recurring_next_date
         )
@@ -1041,24 +1040,9 @@ class SaleSubscriptionGroup(models.Model):
         afterwards members keep their dates. Charges still pending are billed
         on an invoice (or credit note) of their own.
         """
+        self._check_ungroup_plan_is_current(entries)
         Sub = self.env["sale.subscription"]
         Charge = self.env["sale.subscription.group.charge"]
-        changed = Sub
-        for entry in entries:
-            for sub_id, current in entry["members"]:
-                sub = Sub.browse(sub_id)
-                if sub.group_id.id != entry["group"] or (
-                    fields.Date.to_string(sub.recurring_next_date) != current
-                ):
-                    changed |= sub
-            group = self.browse(entry["group"])
-            pending = group._get_pending_charges()
-            if (
-                set(entry["pending"]) != set(pending.ids)
-                or entry["posted"] != group._has_posted_merged_invoice()
-            ):
-                changed |= group.subscription_ids
-        self._raise_if_changed(changed)
         groups = self.browse([entry["group"] for entry in entries])
         # before the members leave: the messages count them
         bodies = {
@@ -1115,6 +1099,26 @@ class SaleSubscriptionGroup(models.Model):
             or any(entry["whole"] for entry in entries if entry["group"] == group.id)
         ).active = False
         return events
+
+    @api.model
+    def _check_ungroup_plan_is_current(self, entries):
+        """Refuse an ungroup plan whose group changed since it was made."""
+        Sub = self.env["sale.subscription"]
+        changed = Sub
+        for entry in entries:
+            for sub_id, current in entry["members"]:
+                sub = Sub.browse(sub_id)
+                if sub.group_id.id != entry["group"] or (
+                    fields.Date.to_string(sub.recurring_next_date) != current
+                ):
+                    changed |= sub
+            group = self.browse(entry["group"])
+            if (
+                set(entry["pending"]) != set(group._get_pending_charges().ids)
+                or entry["posted"] != group._has_posted_merged_invoice()
+            ):
+                changed |= group.subscription_ids
+        self._raise_if_changed(changed)
 
     def _get_ungroup_message(self, entry):
         self.ensure_one()

@@ -277,6 +277,14 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
                     "before applying."
                 )
             )
+        Group = self.env["sale.subscription.group"]
+        # refused before anything is written
+        if self.mode == "ungroup":
+            Group._check_ungroup_plan_is_current(self.plan)
+        else:
+            Group._check_plan_is_current(
+                self.plan, "realign" if self.mode == "realign" else "join"
+            )
         applied = self.partner_id.with_context(subscription_grouping_plan_applied=True)
         if self.mode == "group":
             applied.subscription_grouping = True
