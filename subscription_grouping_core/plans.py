@@ -130,11 +130,17 @@ class RunItem:
 
 @dataclass(frozen=True)
 class RunPlan:
-    """One merged invoice: the members due on ``run_date`` and pending charges."""
+    """One merged invoice: the members due on ``run_date`` and pending charges.
+
+    ``refunds`` are credits held off the invoice because they would make its
+    total negative, which no customer invoice may be: they go on a credit
+    note of their own.
+    """
 
     run_date: date
     items: tuple[RunItem, ...]
     charges: tuple[Charge, ...]
+    refunds: tuple[Charge, ...] = ()
 
     def __bool__(self):
         return bool(self.items)
@@ -253,7 +259,8 @@ def plan_run(run_date, anchor, members, pending=()):
     Members that are not paused and have ``P <= run_date`` are due; each is
     billed every full period starting on or before the run date (one, unless
     runs were missed) and its ``P`` moves on by its own cadence on the
-    anchored calendar. Pending charges go on the invoice when anything is due.
+    anchored calendar. Pending charges go on the invoice when anything is due,
+    except credits that would make it negative (``refunds``).
     """
     items = []
     for member in members:
@@ -270,7 +277,17 @@ def plan_run(run_date, anchor, members, pending=()):
             periods.append(Period(start, end))
             start = end
         items.append(RunItem(member.key, tuple(periods), member.lines, start))
-    return RunPlan(run_date, tuple(items), tuple(pending) if items else ())
+    if not items:
+        return RunPlan(run_date, (), ())
+    plan = RunPlan(run_date, tuple(items), tuple(pending))
+    if plan.total >= 0:
+        return plan
+    return RunPlan(
+        run_date,
+        plan.items,
+        tuple(charge for charge in pending if charge.total >= 0),
+        tuple(charge for charge in pending if charge.total < 0),
+    )
 
 
 def plan_leave(member, close_date, anchor, unit):

@@ -333,6 +333,25 @@ def test_ungroup_undoes_a_join_when_the_adjustment_is_older_than_it():
     assert ungroup.settle == (older,)
 
 
+def test_credits_that_would_make_the_invoice_negative_are_refunded_apart():
+    anchor = Anchor(1)
+    leaving = member("L", date(2027, 1, 1), "900.00")
+    credit = plan_leave(leaving, date(2026, 12, 2), anchor, CENT)
+    assert credit.total == Decimal("-870.97")  # 900 x 30/31
+    transition = plan_join(member("T", date(2026, 12, 20), "31.00"), anchor, CENT)
+    staying = member("S", date(2026, 12, 1), "50.00")
+    plan = plan_run(date(2026, 12, 1), anchor, [staying], [credit, transition.charge])
+    assert plan.charges == (transition.charge,)
+    assert plan.refunds == (credit,)
+    assert plan.total == Decimal("50.00") + Decimal("12.00")  # 31 x 12/31
+    small = plan_leave(leaving, date(2026, 12, 31), anchor, CENT)
+    assert small.total == Decimal("-29.03")  # 900 x 1/31
+    plan = plan_run(date(2026, 12, 1), anchor, [staying], [small])
+    assert plan.charges == (small,)
+    assert plan.refunds == ()
+    assert plan.total == Decimal("20.97")
+
+
 def test_join_refusal_needs_no_anchor():
     assert join_refusal(member("S", date(2026, 11, 15), "1")) is None
     assert join_refusal(member("E", date(2026, 11, 15))) is Reason.NO_LINES

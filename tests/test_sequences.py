@@ -111,7 +111,7 @@ class Ledger:
                 subscription = self.by_key(item.subscription)
                 subscription.billed.extend((period, 1) for period in item.periods)
                 subscription.paid_through = item.new_paid_through
-            for charge in plan.charges:
+            for charge in plan.charges + plan.refunds:  # refunds: a credit note
                 self.bill_charge(charge)
             self.pending = []
             self.merged_invoice_posted = True

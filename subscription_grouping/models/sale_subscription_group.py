@@ -824,6 +824,16 @@ class SaleSubscriptionGroup(models.Model):
         for new_date, subs in by_date.items():
             subs.recurring_next_date = new_date
         self._log_run(plans, invoices)
+        Charge = self.env["sale.subscription.group.charge"]
+        for group, plan in plans.items():
+            if plan.refunds:
+                # credits larger than the invoice: a credit note of their own
+                invoices |= group._invoice_charges(
+                    Charge.browse(
+                        [line.key for charge in plan.refunds for line in charge.lines]
+                    ),
+                    plan.run_date,
+                )
         return invoices
 
     def _prepare_run_invoice_vals(self, plan):
@@ -931,11 +941,11 @@ class SaleSubscriptionGroup(models.Model):
             member_bodies
         )
 
-    def _invoice_charges(self, charges):
+    def _invoice_charges(self, charges, invoice_date=None):
         """Bill ``charges`` now, on a document of its own per group: an invoice,
         or a credit note when they add up to a credit."""
         vals_list = []
-        today = fields.Date.context_today(self)
+        today = invoice_date or fields.Date.context_today(self)
         for group in self:
             group_charges = charges.filtered(
                 lambda charge, group=group: charge.group_id == group

@@ -189,6 +189,22 @@ class TestLifecycle(SubscriptionGroupingCase):
         self.assertExactCoverage(first, d("2026-11-01"), d("2026-11-20"))
         self.assertExactCoverage(second, d("2026-11-01"), d("2026-11-20"))
 
+    def test_a_credit_larger_than_the_next_invoice_goes_on_a_credit_note(self):
+        first, second, group = self._grouped_pair(first=900.0, second=50.0)
+        group.cancellation_policy = "credit"
+        self._cron("2026-12-01")
+        with freeze_time("2026-12-02"):
+            first.close_subscription()
+        self.assertEqual(group.pending_amount, -870.97)  # 900 x 30/31
+        self._cron("2027-01-01")
+        january = self._invoices().filtered(lambda m: m.invoice_date == d("2027-01-01"))
+        self.assertEqual(
+            [(m.move_type, m.amount_untaxed, m.subscription_group_run_date) for m in january],
+            [("out_invoice", 50.0, d("2027-01-01")), ("out_refund", 870.97, False)],
+        )
+        self.assertEqual(group.pending_amount, 0.0)
+        self.assertExactCoverage(first, d("2026-11-01"), d("2026-12-02"))
+
     def test_moving_to_the_closed_stage_leaves_too(self):
         first, second, group = self._grouped_pair()
         closed = self.env["sale.subscription.stage"].search(
