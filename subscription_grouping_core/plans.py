@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .dates import Anchor, Cadence, Period
+from .dates import ONE_DAY, Anchor, Cadence, Period
 from .money import prorate, span_ratio
 
 
@@ -198,18 +198,24 @@ def join_refusal(member):
     return None
 
 
-def plan_join(member, anchor, unit):
+def plan_join(member, anchor, unit, last_run=None):
     """Align ``member`` on ``anchor``: a :class:`Move`, or a :class:`Refusal`.
 
     ``A`` is the first aligned date on or after ``P``; the transition charge
     covers ``[P, A)`` at ``price x days([P, A)) / days([A - 1 period, A))``
     per line. Joining never credits: ``A >= P``.
+
+    ``last_run`` is the group's last billed run date, if any. A group never
+    bills a run date twice, so ``A`` comes after it: a member joining on (or
+    behind) a date already billed has the days up to the group's next date
+    in its transition, however many periods they make.
     """
     reason = join_refusal(member)
     if reason is not None:
         return Refusal(member.key, reason)
     start = member.paid_through
-    aligned = anchor.first_on_or_after(start, member.cadence)
+    earliest = start if last_run is None else max(start, last_run + ONE_DAY)
+    aligned = anchor.first_on_or_after(earliest, member.cadence)
     if aligned == start:
         return Move(member.key, start, aligned)
     charge = _charge(
@@ -311,18 +317,19 @@ def plan_leave(member, close_date, anchor, unit):
     )
 
 
-def plan_resume(member, resume_date, anchor, unit):
+def plan_resume(member, resume_date, anchor, unit, last_run=None):
     """A paused member resumes on ``resume_date`` (rule 6).
 
     The pause took effect at ``P``, so ``[P, max(P, R))`` is never billed;
-    the member then joins again from ``max(P, R)`` by rule 1.
+    the member then joins again from ``max(P, R)`` by rule 1 (``last_run``:
+    see :func:`plan_join`).
     """
     restart = max(member.paid_through, resume_date)
     paused = (
         Period(member.paid_through, restart) if restart > member.paid_through else None
     )
     rejoined = replace(member, paid_through=restart, paused=False)
-    return Resume(paused, plan_join(rejoined, anchor, unit))
+    return Resume(paused, plan_join(rejoined, anchor, unit, last_run))
 
 
 def plan_price_change(member, new_lines, change_date, anchor, unit):

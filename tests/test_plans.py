@@ -352,6 +352,29 @@ def test_credits_that_would_make_the_invoice_negative_are_refunded_apart():
     assert plan.total == Decimal("20.97")
 
 
+def test_joining_on_a_run_date_already_billed_waits_for_the_next_one():
+    # the group billed Sep 8; a quarterly subscription starting that day
+    newcomer = member("N", date(2026, 9, 8), "300.00", cadence=QUARTERLY)
+    move = plan_join(newcomer, Anchor(8), CENT, last_run=date(2026, 9, 8))
+    assert move.new_date == date(2026, 10, 8)
+    assert move.charge.period == Period(date(2026, 9, 8), date(2026, 10, 8))
+    assert move.charge.ratio == Fraction(30, 92)  # of [Jul 8, Oct 8)
+    assert move.charge.total == Decimal("97.83")
+
+
+def test_joining_behind_the_last_run_bills_the_days_up_to_the_next():
+    late = member("L", date(2026, 8, 20), "31.00")
+    move = plan_join(late, Anchor(8), CENT, last_run=date(2026, 10, 8))
+    assert move.new_date == date(2026, 11, 8)
+    # [Aug 20, Sep 8) is 19/31 of [Aug 8, Sep 8), then two full months
+    assert move.charge.ratio == Fraction(19, 31) + 2
+    assert move.charge.total == Decimal("81.00")
+    # a run date before P changes nothing
+    assert plan_join(late, Anchor(8), CENT, last_run=date(2026, 8, 8)) == plan_join(
+        late, Anchor(8), CENT
+    )
+
+
 def test_join_refusal_needs_no_anchor():
     assert join_refusal(member("S", date(2026, 11, 15), "1")) is None
     assert join_refusal(member("E", date(2026, 11, 15))) is Reason.NO_LINES

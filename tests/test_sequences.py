@@ -73,6 +73,7 @@ class Ledger:
         self.pending = []
         self.moves = {}
         self.merged_invoice_posted = False
+        self.last_run = None
         self.refused = 0
 
     # -- billing ---------------------------------------------------------
@@ -105,8 +106,11 @@ class Ledger:
             run_date = next_run_date(members)
             if run_date is None or run_date > self.today:
                 return
+            # one date, one invoice: a group's run dates only go forward
+            assert self.last_run is None or run_date > self.last_run, run_date
             plan = plan_run(run_date, self.anchor, members, self.pending)
             assert plan, run_date
+            self.last_run = run_date
             for item in plan.items:
                 subscription = self.by_key(item.subscription)
                 subscription.billed.extend((period, 1) for period in item.periods)
@@ -131,7 +135,7 @@ class Ledger:
         return [s for s in self.subscriptions if s.member and s.running]
 
     def join(self, subscription, immediate):
-        plan = plan_join(subscription.as_member(), self.anchor, UNIT)
+        plan = plan_join(subscription.as_member(), self.anchor, UNIT, self.last_run)
         if isinstance(plan, Refusal):
             self.refused += 1
             return
@@ -153,6 +157,7 @@ class Ledger:
             return
         self.grouped = True
         self.merged_invoice_posted = False
+        self.last_run = None
         self.moves = {}
         for subscription in self.subscriptions:
             # a paused subscription joins when it resumes (rule 6)
@@ -206,7 +211,7 @@ class Ledger:
             return
         if self.grouped:
             resume = plan_resume(
-                subscription.as_member(), self.today, self.anchor, UNIT
+                subscription.as_member(), self.today, self.anchor, UNIT, self.last_run
             )
             if resume.paused:
                 subscription.paused_spans.append(resume.paused)
@@ -258,6 +263,7 @@ amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), plac
 line_prices = st.lists(amounts, min_size=1, max_size=3)
 actions = st.one_of(
     st.tuples(st.just("advance"), st.integers(1, 120)),
+    st.tuples(st.just("to_run_date")),
     st.tuples(st.just("switch_on"), st.booleans()),
     st.tuples(st.just("switch_off")),
     st.tuples(st.just("add"), st.sampled_from(CADENCES), line_prices),
@@ -281,7 +287,7 @@ def initial_subscriptions(draw, today):
     return result
 
 
-@settings(max_examples=300, deadline=None)  # "deep" profile: see conftest
+@settings(max_examples=max(300, settings.default.max_examples), deadline=None)
 @given(
     st.dates(date(1999, 1, 1), date(2097, 12, 31)),
     st.integers(1, 31),
@@ -295,6 +301,11 @@ def test_any_sequence_bills_every_day_exactly_once(today, anchor_day, data):
         name, *args = action
         if name == "advance":
             ledger.today += timedelta(days=args[0])
+            ledger.bill()
+        elif name == "to_run_date":  # the next day on the anchor: a run date
+            ledger.today = ledger.anchor.first_on_or_after(
+                ledger.today + timedelta(days=1), CADENCES[0]
+            )
             ledger.bill()
         elif name == "switch_on":
             ledger.switch_on(immediate=args[0])
@@ -381,3 +392,27 @@ def test_a_paused_member_in_a_group_is_skipped_then_rejoins():
     ledger.bill()
     ledger.assert_exactly_once()
     assert ledger.subscriptions[0].paid_through == date(2027, 4, 1)
+
+
+def test_a_subscription_added_after_the_days_run_waits_for_the_next_run_date():
+    ledger = Ledger(date(2026, 12, 1), Anchor(1))
+    ledger.subscriptions = [
+        Subscription(
+            0,
+            date(2026, 11, 1),
+            CADENCES[0],
+            {"a": Decimal("30.00")},
+            date(2026, 11, 1),
+        ),
+    ]
+    ledger.switch_on(immediate=False)
+    ledger.bill()
+    assert ledger.last_run == date(2026, 12, 1)
+    ledger.add_subscription(CADENCES[0], [Decimal("62.00")])
+    added = ledger.subscriptions[1]
+    # Dec 1 is billed already: the whole of December is its transition
+    assert added.paid_through == date(2027, 1, 1)
+    assert [c.total for c in ledger.pending] == [Decimal("62.00")]
+    ledger.today = date(2027, 1, 1)
+    ledger.bill()
+    ledger.assert_exactly_once()

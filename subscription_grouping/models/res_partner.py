@@ -91,9 +91,11 @@ class ResPartner(models.Model):
 
     def _plan_ungrouping(self):
         """What switching grouping off does, as a plan (see the preview)."""
-        return self.env["sale.subscription.group"].search(
-            [("partner_id", "in", self.ids)]
-        )._plan_ungroup()
+        return (
+            self.env["sale.subscription.group"]
+            .search([("partner_id", "in", self.ids)])
+            ._plan_ungroup()
+        )
 
     def _group_subscriptions(self, plan=None):
         """Join the running subscriptions of these customers to their groups

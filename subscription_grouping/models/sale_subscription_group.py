@@ -347,9 +347,7 @@ class SaleSubscriptionGroup(models.Model):
         when they resume.
         """
         self.ensure_one()
-        members = self._get_running_members().filtered(
-            lambda sub: not sub.paused
-        )
+        members = self._get_running_members().filtered(lambda sub: not sub.paused)
         return [
             self._prepare_join_entry(
                 sub, sub._get_grouping_member(), self, self._get_key(), anchor
@@ -371,7 +369,12 @@ class SaleSubscriptionGroup(models.Model):
             return entry
         entry["anchor"] = [anchor.day, anchor.month]
         entry["move"] = dump_move(
-            plan_join(member, anchor, sub._get_grouping_rounding())
+            plan_join(
+                member,
+                anchor,
+                sub._get_grouping_rounding(),
+                group._get_last_run_date(),
+            )
         )
         return entry
 
@@ -500,7 +503,12 @@ class SaleSubscriptionGroup(models.Model):
     def _apply_realign(self, anchor, entries):
         """Bill on ``anchor`` from now on: carry out a plan of :meth:`_plan_realign`."""
         self.ensure_one()
-        self.write({"anchor_day": anchor.day, "anchor_month": anchor.month and str(anchor.month)})
+        self.write(
+            {
+                "anchor_day": anchor.day,
+                "anchor_month": anchor.month and str(anchor.month),
+            }
+        )
         return self._apply_join(entries, kind="realign")
 
     @api.model
@@ -515,7 +523,9 @@ class SaleSubscriptionGroup(models.Model):
         )
         by_key = dict(zip(missing, created, strict=True))
         return [
-            self.browse(entry["group"]) if entry["group"] else by_key[tuple(entry["key"])]
+            self.browse(entry["group"])
+            if entry["group"]
+            else by_key[tuple(entry["key"])]
             for entry in entries
         ]
 
@@ -597,16 +607,19 @@ class SaleSubscriptionGroup(models.Model):
         when no merged invoice is due any more.
         """
         Event = self.env["sale.subscription.group.event"]
-        credits, vals_list = [], []
+        leave_credits, vals_list = [], []
         for sub in subscriptions:
             group = sub.group_id
             member = sub._get_grouping_member()
             credit = None
             if group.cancellation_policy == "credit":
                 credit = plan_leave(
-                    member, close_date, group._get_anchor(), sub._get_grouping_rounding()
+                    member,
+                    close_date,
+                    group._get_anchor(),
+                    sub._get_grouping_rounding(),
                 )
-            credits.append(credit)
+            leave_credits.append(credit)
             vals_list.append(
                 {
                     "group_id": group.id,
@@ -619,7 +632,7 @@ class SaleSubscriptionGroup(models.Model):
                 }
             )
         events = Event.create(vals_list)
-        self._create_charges(events, credits)
+        self._create_charges(events, leave_credits)
         groups = subscriptions.group_id
         subscriptions.group_id = False
         self._log_events(events)
@@ -667,7 +680,11 @@ class SaleSubscriptionGroup(models.Model):
             group = sub.group_id
             member = sub._get_grouping_member()
             resume = plan_resume(
-                member, resume_date, group._get_anchor(), sub._get_grouping_rounding()
+                member,
+                resume_date,
+                group._get_anchor(),
+                sub._get_grouping_rounding(),
+                group._get_last_run_date(),
             )
             restart = resume.paused.end if resume.paused else member.paid_through
             if isinstance(resume.join, Refusal):
@@ -698,9 +715,7 @@ class SaleSubscriptionGroup(models.Model):
                     for sub in subs
                 ]
             )
-            subs.write(
-                {"group_id": False, "grouping_refusal": reason, "paused": False}
-            )
+            subs.write({"group_id": False, "grouping_refusal": reason, "paused": False})
             left._settle_when_idle()
         self._log_events(events)
         self._bill_immediate_transitions(events.charge_ids)
@@ -1024,6 +1039,18 @@ class SaleSubscriptionGroup(models.Model):
             moves,
             self._get_pending_charges()._to_core_charges(),
             self._has_posted_merged_invoice(),
+        )
+
+    def _get_last_run_date(self):
+        """The group's last billed run date: joins come after it (no run date
+        is ever billed twice). ``None`` for no group or none billed yet."""
+        return max(
+            (
+                move.subscription_group_run_date
+                for move in self.invoice_ids
+                if move.subscription_group_run_date and move.state != "cancel"
+            ),
+            default=None,
         )
 
     def _get_pending_charges(self):

@@ -1,5 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import SubscriptionGroupingCase, d
@@ -253,3 +255,46 @@ class TestJoin(SubscriptionGroupingCase):
         )
         self.assertEqual(group.charge_ids.state, "invoiced")
         self.assertEqual(group.pending_amount, 0.0)
+
+    def test_a_subscription_starting_after_the_days_run_joins_the_next_one(self):
+        first = self._create_subscription(
+            self.template_monthly, "2026-12-01", [30.0], start="2026-11-01"
+        )
+        self.customer.subscription_grouping_anchor_day = 1
+        self.customer.subscription_grouping = True
+        group = first.group_id
+        self._cron("2026-12-01")
+        self.assertEqual(len(group.invoice_ids), 1)
+        newcomer = self.env["sale.subscription"].create(
+            {
+                "partner_id": self.customer.id,
+                "template_id": self.template_monthly.id,
+                "date_start": "2026-12-01",
+                "pricelist_id": self.pricelist.id,
+                "sale_subscription_line_ids": [
+                    (0, 0, {"product_id": self.product_service.id, "price_unit": 62.0})
+                ],
+            }
+        )
+        with freeze_time("2026-12-01"):
+            newcomer.stage_id = self.stage_in_progress
+        # Dec 1 is billed already: December is its transition, billed on Jan 1
+        self.assertEqual(newcomer.group_id, group)
+        self.assertEqual(newcomer.recurring_next_date, d("2027-01-01"))
+        self.assertRecordValues(
+            newcomer.grouping_charge_ids,
+            [
+                {
+                    "date_start": d("2026-12-01"),
+                    "date_end": d("2026-12-31"),
+                    "amount": 62.0,
+                }
+            ],
+        )
+        self._cron("2026-12-01")
+        self.assertEqual(len(group.invoice_ids), 1)
+        self._cron("2027-01-01")
+        self.assertEqual(
+            group.invoice_ids.mapped("amount_untaxed"), [30.0, 30.0 + 62.0 + 62.0]
+        )
+        self.assertExactCoverage(newcomer, d("2026-12-01"), d("2027-02-01"))

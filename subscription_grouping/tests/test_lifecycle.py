@@ -81,9 +81,7 @@ class TestLifecycle(SubscriptionGroupingCase):
         self.assertFalse(self.env["sale.subscription.group.charge"].search([]))
         self.assertFalse(self._invoices())
         rollbacks = group.event_ids.filtered(lambda event: event.kind == "rollback")
-        self.assertEqual(
-            sorted(rollbacks.mapped("amount")), [-82.19, -53.33, -39.13]
-        )
+        self.assertEqual(sorted(rollbacks.mapped("amount")), [-82.19, -53.33, -39.13])
         # billing on their own goes on exactly as if grouping never happened
         self._cron("2026-11-15")
         self.assertEqual(monthly.recurring_next_date, d("2026-12-15"))
@@ -110,9 +108,12 @@ class TestLifecycle(SubscriptionGroupingCase):
         # ...until it is added back, by the join rule
         joined.action_add_to_group()
         self.assertEqual(joined.recurring_next_date, d("2026-12-01"))
-        self.assertEqual(joined.group_id.charge_ids.filtered(
-            lambda charge: charge.subscription_id == joined
-        ).amount, 53.33)
+        self.assertEqual(
+            joined.group_id.charge_ids.filtered(
+                lambda charge: charge.subscription_id == joined
+            ).amount,
+            53.33,
+        )
 
     # -- leave and cancel ---------------------------------------------------------
     def test_close_keeps_the_prepaid_days_by_default(self):
@@ -180,8 +181,12 @@ class TestLifecycle(SubscriptionGroupingCase):
         self.assertEqual(refunds.amount_untaxed, 51.34)
         self.assertEqual(refunds.invoice_date, d("2026-11-20"))
         self.assertEqual(
-            [(line.subscription_id, line.price_subtotal) for line in
-             refunds.invoice_line_ids.filtered(lambda l: l.display_type == "product")],
+            [
+                (line.subscription_id, line.price_subtotal)
+                for line in refunds.invoice_line_ids.filtered(
+                    lambda line: line.display_type == "product"
+                )
+            ],
             [(first, 36.67), (second, 14.67)],
         )
         self.assertFalse(group.next_run_date)
@@ -199,7 +204,10 @@ class TestLifecycle(SubscriptionGroupingCase):
         self._cron("2027-01-01")
         january = self._invoices().filtered(lambda m: m.invoice_date == d("2027-01-01"))
         self.assertEqual(
-            [(m.move_type, m.amount_untaxed, m.subscription_group_run_date) for m in january],
+            [
+                (m.move_type, m.amount_untaxed, m.subscription_group_run_date)
+                for m in january
+            ],
             [("out_invoice", 50.0, d("2027-01-01")), ("out_refund", 870.97, False)],
         )
         self.assertEqual(group.pending_amount, 0.0)
@@ -330,13 +338,18 @@ class TestLifecycle(SubscriptionGroupingCase):
             second.sale_subscription_line_ids.price_unit = 10.0
         adjustments = group.charge_ids.filtered(lambda c: c.kind == "adjustment")
         self.assertEqual(
-            [(c.subscription_id, c.date_start, c.date_end, c.amount) for c in adjustments],
+            [
+                (c.subscription_id, c.date_start, c.date_end, c.amount)
+                for c in adjustments
+            ],
             [
                 (first, d("2026-11-20"), d("2026-11-30"), 11.0),  # 30 x 11/30
                 (second, d("2026-11-20"), d("2026-11-30"), -11.0),  # -30 x 11/30
             ],
         )
-        self.assertIn("difference for 11/20/2026 to 11/30/2026", group.message_ids[0].body)
+        self.assertIn(
+            "difference for 11/20/2026 to 11/30/2026", group.message_ids[0].body
+        )
         self._cron("2026-12-01")
         december = self._invoices()[-1]
         self.assertEqual(december.amount_untaxed, 130.0 + 11.0 + 10.0 - 11.0)
@@ -349,7 +362,11 @@ class TestLifecycle(SubscriptionGroupingCase):
             first.write(
                 {
                     "sale_subscription_line_ids": [
-                        (0, 0, {"product_id": self.product_service.id, "price_unit": 60.0})
+                        (
+                            0,
+                            0,
+                            {"product_id": self.product_service.id, "price_unit": 60.0},
+                        )
                     ]
                 }
             )
@@ -368,7 +385,10 @@ class TestLifecycle(SubscriptionGroupingCase):
         with freeze_time("2026-12-06"):
             first.close_subscription(self.close_reason.id)
         self.assertEqual(
-            [(e.kind, e.date, e.user_id, e.amount) for e in group.event_ids.sorted("id")],
+            [
+                (e.kind, e.date, e.user_id, e.amount)
+                for e in group.event_ids.sorted("id")
+            ],
             [
                 ("join", d("2026-11-01"), self.env.user, 0.0),
                 ("join", d("2026-11-01"), self.env.user, 0.0),

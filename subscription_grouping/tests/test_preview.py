@@ -165,7 +165,10 @@ class TestPreview(SubscriptionGroupingCase):
         self.assertFalse(wizard.stale)
         self.assertEqual(
             sorted(
-                ((row[0], row[2], row[4], row[5], row[6]) for row in self._rows(wizard)),
+                (
+                    (row[0], row[2], row[4], row[5], row[6])
+                    for row in self._rows(wizard)
+                ),
                 key=lambda row: row[0].id,
             ),
             [

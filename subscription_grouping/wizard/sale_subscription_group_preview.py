@@ -280,20 +280,20 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         Group = self.env["sale.subscription.group"]
         # refused before anything is written
         if self.mode == "ungroup":
-            Group._check_ungroup_plan_is_current(self.plan)
+            Group._check_ungroup_plan_is_current(self.plan or [])
         else:
             Group._check_plan_is_current(
-                self.plan, "realign" if self.mode == "realign" else "join"
+                (self.plan or []), "realign" if self.mode == "realign" else "join"
             )
         applied = self.partner_id.with_context(subscription_grouping_plan_applied=True)
         if self.mode == "group":
             applied.subscription_grouping = True
-            self.partner_id._group_subscriptions(self.plan)
+            self.partner_id._group_subscriptions(self.plan or [])
         elif self.mode == "ungroup":
             applied.subscription_grouping = False
-            self.partner_id._ungroup_subscriptions(self.plan)
+            self.partner_id._ungroup_subscriptions(self.plan or [])
             return {"type": "ir.actions.act_window_close"}
         else:
-            self.group_id._apply_realign(self._get_new_anchor(), self.plan)
+            self.group_id._apply_realign(self._get_new_anchor(), (self.plan or []))
             return {"type": "ir.actions.act_window_close"}
         return self.partner_id.action_view_subscription_groups()

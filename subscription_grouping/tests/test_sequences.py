@@ -1,0 +1,334 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Seeded random sequences of every behaviour, through the real models.
+
+Each sequence starts a customer with a few subscriptions billed by
+subscription_oca, then draws actions: time passing (the scheduled action
+bills), grouping switched on or off (directly or through the preview),
+subscriptions added, closed (keeping or crediting unused days), paused,
+resumed, re-priced, taken out of or put back into the group, invoices
+posted. At the end every subscription's invoice lines, net of credit notes
+and with the charges still pending, must tile its billable life exactly.
+Each sequence runs in a savepoint that is rolled back.
+"""
+
+import logging
+import os
+import random
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+
+from subscription_grouping_core import Period, check_coverage
+
+from .common import SubscriptionGroupingCase, d
+
+_logger = logging.getLogger(__name__)
+SEQUENCES = int(os.environ.get("SUBSCRIPTION_GROUPING_SEQUENCES", 200))
+# to replay sequences: SUBSCRIPTION_GROUPING_SEEDS=168,170 (each action is logged)
+SEEDS = [int(seed) for seed in os.environ.get("SUBSCRIPTION_GROUPING_SEEDS", "").split(",") if seed]
+CENT = Fraction(1, 100)
+
+
+@tagged("post_install", "-at_install")
+class TestSequences(SubscriptionGroupingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # only the subscriptions of the sequence are billed by the scheduled action
+        cls.env["sale.subscription"].search([]).active = False
+        cls.templates = [
+            cls.template_monthly,
+            cls.template_quarterly,
+            cls.template_yearly,
+        ]
+
+    def test_random_sequences_bill_every_day_exactly_once(self):
+        checked = 0
+        self.stats = Counter()
+        for seed in SEEDS or range(SEQUENCES):
+            with self.subTest(seed=seed):
+                savepoint = self.env.cr.savepoint()
+                try:
+                    checked += self._run_sequence(random.Random(seed))
+                finally:
+                    self.env.flush_all()
+                    savepoint.close(rollback=True)
+                    self.env.invalidate_all()
+        # every sequence checked at least one subscription
+        self.assertGreaterEqual(checked, len(SEEDS) or SEQUENCES)
+        _logger.info(
+            "%s random sequences, %s subscriptions checked: %s",
+            SEQUENCES,
+            checked,
+            ", ".join(f"{key} {count}" for key, count in sorted(self.stats.items())),
+        )
+
+    # -- one sequence ------------------------------------------------------------
+    def _run_sequence(self, rng):
+        self.rng = rng
+        self.today = d("2026-01-01") + timedelta(days=rng.randrange(0, 3 * 365))
+        company = self.env.company
+        company.subscription_group_transition_policy = rng.choice(
+            ["next_invoice", "next_invoice", "immediate"]
+        )
+        company.subscription_group_cancellation_policy = rng.choice(["keep", "credit"])
+        company.subscription_group_price_change_policy = rng.choice(
+            ["next_period", "prorate"]
+        )
+        self.partner = self._create_customer(
+            "Sequence customer",
+            subscription_grouping_anchor_day=rng.choice([0, 0, 1, 15, 28, 30, 31]),
+        )
+        self.life = {}  # subscription: [start, end or None, paused spans]
+        for _index in range(rng.randint(1, 3)):
+            start = self.today - timedelta(days=rng.randrange(0, 45))
+            sub = self._create_subscription(
+                rng.choice(self.templates), start, self._prices(), partner=self.partner
+            )
+            self.life[sub] = [start, None, []]
+        self._bill()
+        if rng.random() < 0.7:
+            with freeze_time(self.today):
+                self._switch()
+        actions = [
+            (self._advance, 6),
+            (self._switch, 2),
+            (self._add, 2),
+            (self._close, 2),
+            (self._pause, 3),
+            (self._resume, 3),
+            (self._reprice, 2),
+            (self._remove_or_add_back, 1),
+            (self._post, 2),
+        ]
+        for _step in range(rng.randint(4, 12)):
+            action = rng.choices(
+                [a for a, _w in actions], weights=[w for _a, w in actions]
+            )[0]
+            if SEEDS:
+                _logger.info("%s %s", self.today, action.__name__)
+            with freeze_time(self.today):
+                action()
+            if SEEDS:
+                self._log_state()
+            self.stats[action.__name__.strip("_")] += 1
+        self._check()
+        return len(self.life)
+
+    def _prices(self):
+        return [
+            float(Decimal(self.rng.randint(1, 50000)) / 100)
+            for _line in range(self.rng.randint(1, 2))
+        ]
+
+    def _running(self):
+        return [sub for sub, life in self.life.items() if life[1] is None]
+
+    def _bill(self):
+        """The scheduled action, repeated until nothing is due (subscription_oca
+        bills one period per run)."""
+        for _run in range(40):
+            self._cron(self.today)
+            due = [
+                sub
+                for sub in self._running()
+                if not sub.group_id
+                and not sub.paused
+                and sub.recurring_next_date <= self.today
+            ]
+            if not due:
+                return
+        self.fail("subscription_oca never caught up")
+
+    # -- actions ------------------------------------------------------------------
+    def _advance(self):
+        self.today += timedelta(days=self.rng.randint(1, 70))
+        self._bill()
+
+    def _switch(self):
+        on = not self.partner.subscription_grouping
+        if self.rng.random() < 0.5:
+            action = self.partner.action_preview_subscription_grouping()
+            self.env[action["res_model"]].browse(action["res_id"]).action_apply()
+        else:
+            self.partner.subscription_grouping = on
+        self.assertEqual(self.partner.subscription_grouping, on)
+
+    def _add(self):
+        sub = self.env["sale.subscription"].create(
+            {
+                "partner_id": self.partner.id,
+                "template_id": self.rng.choice(self.templates).id,
+                "date_start": self.today,
+                "recurring_next_date": self.today,
+                "pricelist_id": self.pricelist.id,
+                "sale_subscription_line_ids": [
+                    Command.create(
+                        {"product_id": self.product_service.id, "price_unit": price}
+                    )
+                    for price in self._prices()
+                ],
+            }
+        )
+        sub.stage_id = self.stage_in_progress  # a grouped customer's joins now
+        self.life[sub] = [self.today, None, []]
+        self._bill()
+
+    def _pick(self, condition):
+        candidates = [sub for sub in self._running() if condition(sub)]
+        return self.rng.choice(candidates) if candidates else None
+
+    def _close(self):
+        sub = self._pick(lambda sub: True)
+        if not sub:
+            return
+        paid_through = sub.recurring_next_date
+        credited = (
+            sub.group_id.cancellation_policy == "credit"
+            and self.today < paid_through
+        )
+        sub.close_subscription()
+        self.life[sub][1] = self.today if credited else paid_through
+
+    def _pause(self):
+        sub = self._pick(lambda sub: not sub.paused)
+        if sub:
+            sub.action_pause()
+
+    def _resume(self):
+        sub = self._pick(lambda sub: sub.paused)
+        if not sub:
+            return
+        paid_through = sub.recurring_next_date
+        sub.action_resume()
+        if self.today > paid_through:
+            self.life[sub][2].append(Period(paid_through, self.today))
+        self._bill()
+
+    def _reprice(self):
+        sub = self._pick(lambda sub: True)
+        if sub:
+            line = self.rng.choice(sub.sale_subscription_line_ids)
+            line.price_unit = self._prices()[0]
+
+    def _remove_or_add_back(self):
+        sub = self._pick(lambda sub: sub.group_id or sub.grouping_excluded)
+        if not sub:
+            return
+        if sub.group_id:
+            sub.action_remove_from_group()
+        else:
+            sub.action_add_to_group()
+        self._bill()
+
+    def _post(self):
+        drafts = self.env["account.move"].search(
+            [
+                ("partner_id", "=", self.partner.id),
+                ("state", "=", "draft"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ]
+        )
+        drafts.action_post()
+
+    def _log_state(self):
+        for sub in self.life:
+            _logger.info(
+                "  %s P=%s group=%s paused=%s stage=%s life=%s",
+                sub.display_name,
+                sub.recurring_next_date,
+                sub.group_id.display_name,
+                sub.paused,
+                sub.stage_id.name,
+                self.life[sub],
+            )
+
+    # -- the invariants -----------------------------------------------------------
+    def _check(self):
+        Line = self.env["account.move.line"]
+        moves = self.env["account.move"].search([("partner_id", "=", self.partner.id)])
+        events = self.env["sale.subscription.group.event"].search(
+            [("subscription_id", "in", [sub.id for sub in self.life])]
+        )
+        self.stats.update(
+            {
+                "merged invoices": len(moves.filtered("subscription_group_run_date")),
+                "own invoices": len(moves.filtered("subscription_id")),
+                "credit notes": len(moves.filtered(lambda m: m.move_type == "out_refund")),
+                "posted": len(moves.filtered(lambda m: m.state == "posted")),
+                **{f"event {kind}": count for kind, count in Counter(events.mapped("kind")).items()},
+            }
+        )
+        for sub, (start, end, paused) in self.life.items():
+            billed = [
+                (
+                    Period(line.start_date, line.end_date + timedelta(days=1)),
+                    (-1 if line.move_id.move_type == "out_refund" else 1)
+                    * (-1 if line.price_subtotal < 0 else 1),
+                )
+                for line in Line.search(
+                    [
+                        ("subscription_id", "=", sub.id),
+                        ("display_type", "=", "product"),
+                        ("parent_state", "!=", "cancel"),
+                        "|",
+                        ("subscription_group_charge_id", "=", False),
+                        ("subscription_group_charge_id.kind", "!=", "adjustment"),
+                    ]
+                )
+                # one period per invoice, whatever the number of lines
+                if line == line.move_id.invoice_line_ids.filtered(
+                    lambda other, line=line: other.subscription_id == sub
+                    and other.start_date == line.start_date
+                    and other.subscription_group_charge_id.kind
+                    == line.subscription_group_charge_id.kind
+                )[:1]
+            ]
+            pending = sub.grouping_charge_ids.filtered(
+                lambda charge: charge.state == "pending" and charge.kind != "adjustment"
+            )
+            billed += [
+                (
+                    Period.from_inclusive(charge.date_start, charge.date_end),
+                    -1 if charge.kind == "credit" else 1,
+                )
+                for charge in pending
+                if charge == pending.filtered(
+                    lambda other, charge=charge: other.event_id == charge.event_id
+                )[:1]
+            ]
+            end = end or sub.recurring_next_date
+            coverage = check_coverage(
+                billed, Period(start, end) if start < end else None, paused
+            )
+            self.assertTrue(
+                coverage.exact,
+                f"{sub.display_name} [{start}, {end}) paused {paused}: {coverage}",
+            )
+        for charge in self.env["sale.subscription.group.charge"].search(
+            [("subscription_id", "in", [sub.id for sub in self.life])]
+        ):
+            sign = -1 if charge.kind == "credit" else 1
+            exact = (
+                Fraction(Decimal(str(charge.price)))
+                * Fraction(charge.ratio_numerator, charge.ratio_denominator)
+                * sign
+            )
+            self.assertLessEqual(abs(Fraction(Decimal(str(charge.amount))) - exact), CENT)
+        runs = self.env["account.move"]._read_group(
+            [
+                ("partner_id", "=", self.partner.id),
+                ("subscription_group_run_date", "!=", False),
+                ("state", "!=", "cancel"),
+            ],
+            ["subscription_group_id", "subscription_group_run_date:day"],
+            ["__count"],
+        )
+        self.assertEqual({count for _group, _day, count in runs} - {1}, set())
