@@ -3,7 +3,7 @@
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from .common import SubscriptionGroupingCase
+from .common import SubscriptionGroupingCase, d
 
 
 @tagged("post_install", "-at_install")
@@ -14,6 +14,7 @@ class TestAccounting(SubscriptionGroupingCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.customer.subscription_grouping_anchor_day = 1
+        cls.Report = cls.env["sale.subscription.group.billing.report"]
 
     def _bill_design_example(self):
         """DESIGN's example: 100.00 joins with a transition of 53.33, 40.00 aligned."""
@@ -30,6 +31,186 @@ class TestAccounting(SubscriptionGroupingCase):
         self.group = self.joined.group_id
         self._cron("2026-12-01")
         return self._invoices()
+
+    def test_report_rows_bill_each_subscription_per_service_period(self):
+        invoice = self._bill_design_example()
+        rows = self.Report.search([("group_id", "=", self.group.id)], order="id")
+        common = {
+            "move_id": invoice.id,
+            "move_type": "out_invoice",
+            "state": "draft",
+            "invoice_date": d("2026-12-01"),
+            "partner_id": self.customer.id,
+            "company_id": self.env.company.id,
+            "currency_id": self.env.company.currency_id.id,
+            "group_id": self.group.id,
+            "product_id": self.product_service.id,
+        }
+        self.assertRecordValues(
+            rows,
+            [
+                {
+                    **common,
+                    "subscription_id": self.joined.id,
+                    "charge_kind": "period",
+                    "charge_id": False,
+                    "start_date": d("2026-12-01"),
+                    "end_date": d("2026-12-31"),
+                    "service_month": d("2026-12-01"),
+                    "amount_untaxed_signed": 100.0,
+                    "amount_untaxed_in_currency_signed": 100.0,
+                },
+                {
+                    **common,
+                    "subscription_id": self.joined.id,
+                    "charge_kind": "transition",
+                    "charge_id": self.group.charge_ids.id,
+                    "start_date": d("2026-11-15"),
+                    "end_date": d("2026-11-30"),
+                    "service_month": d("2026-11-01"),
+                    "amount_untaxed_signed": 53.33,
+                    "amount_untaxed_in_currency_signed": 53.33,
+                },
+                {
+                    **common,
+                    "subscription_id": self.aligned.id,
+                    "charge_kind": "period",
+                    "charge_id": False,
+                    "start_date": d("2026-12-01"),
+                    "end_date": d("2026-12-31"),
+                    "service_month": d("2026-12-01"),
+                    "amount_untaxed_signed": 40.0,
+                    "amount_untaxed_in_currency_signed": 40.0,
+                },
+            ],
+        )
+        self.assertEqual(
+            rows.move_line_id,
+            invoice.invoice_line_ids.filtered(lambda line: line.product_id),
+        )
+
+    def test_report_sums_by_group_and_service_month(self):
+        self._bill_design_example()
+        self._cron("2027-01-01")
+        groups = self.Report.read_group(
+            [("partner_id", "=", self.customer.id)],
+            ["amount_untaxed_signed:sum"],
+            ["group_id", "service_month:month"],
+            lazy=False,
+        )
+        self.assertEqual(
+            [
+                (
+                    group["group_id"][0],
+                    group["service_month:month"],
+                    group["amount_untaxed_signed"],
+                )
+                for group in groups
+            ],
+            [
+                (self.group.id, "November 2026", 53.33),
+                (self.group.id, "December 2026", 140.0),
+                (self.group.id, "January 2027", 140.0),
+            ],
+        )
+        by_kind = self.Report.read_group(
+            [("group_id", "=", self.group.id)],
+            ["amount_untaxed_signed:sum"],
+            ["charge_kind"],
+        )
+        self.assertEqual(
+            {group["charge_kind"]: group["amount_untaxed_signed"] for group in by_kind},
+            {"period": 280.0, "transition": 53.33},
+        )
+
+    def test_credit_notes_count_against_what_was_billed(self):
+        invoice = self._bill_design_example()
+        invoice.action_post()
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": d("2026-12-10"),
+                "subscription_group_id": self.group.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product_service.id,
+                            "price_unit": 100.0,
+                            "tax_ids": [Command.clear()],
+                            "start_date": d("2026-12-01"),
+                            "end_date": d("2026-12-31"),
+                            "subscription_id": self.joined.id,
+                        }
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        self.assertRecordValues(
+            self.Report.search([("move_id", "=", refund.id)]),
+            [
+                {
+                    "move_type": "out_refund",
+                    "state": "posted",
+                    "group_id": self.group.id,
+                    "subscription_id": self.joined.id,
+                    "charge_kind": "period",
+                    "service_month": d("2026-12-01"),
+                    "amount_untaxed_signed": -100.0,
+                    "amount_untaxed_in_currency_signed": -100.0,
+                }
+            ],
+        )
+        by_subscription = self.Report.read_group(
+            [("group_id", "=", self.group.id), ("state", "=", "posted")],
+            ["amount_untaxed_signed:sum"],
+            ["subscription_id"],
+        )
+        self.assertEqual(
+            {
+                group["subscription_id"][0]: group["amount_untaxed_signed"]
+                for group in by_subscription
+            },
+            {self.joined.id: 53.33, self.aligned.id: 40.0},
+        )
+
+    def test_cancelled_invoices_leave_the_report(self):
+        invoice = self._bill_design_example()
+        self.assertEqual(len(self.Report.search([("move_id", "=", invoice.id)])), 3)
+        invoice.button_cancel()
+        self.assertFalse(self.Report.search([("move_id", "=", invoice.id)]))
+
+    def test_amounts_in_company_and_invoice_currency(self):
+        eur = self.setup_other_currency("EUR")  # 2.00 EUR for 1.00 USD
+        pricelist_eur = self.env["product.pricelist"].create(
+            {"name": "Grouping EUR", "currency_id": eur.id}
+        )
+        euro = self._create_subscription(
+            self.template_monthly, "2026-11-15", [90.0], pricelist=pricelist_eur
+        )
+        self.customer.subscription_grouping = True
+        self._cron("2026-12-01")
+        rows = self.Report.search([("subscription_id", "=", euro.id)], order="id")
+        self.assertRecordValues(
+            rows,
+            [
+                {
+                    "currency_id": eur.id,
+                    "company_currency_id": self.env.company.currency_id.id,
+                    "charge_kind": "period",
+                    "amount_untaxed_in_currency_signed": 90.0,
+                    "amount_untaxed_signed": 45.0,
+                },
+                {
+                    "currency_id": eur.id,
+                    "company_currency_id": self.env.company.currency_id.id,
+                    "charge_kind": "transition",
+                    "amount_untaxed_in_currency_signed": 48.0,
+                    "amount_untaxed_signed": 24.0,
+                },
+            ],
+        )
 
     def test_journal_items_sum_by_subscription_and_group(self):
         invoice = self._bill_design_example()
@@ -110,3 +291,30 @@ class TestAccounting(SubscriptionGroupingCase):
         invoices = arch("account.move", "account.view_account_invoice_filter", "search")
         self.assertIn('name="subscription_grouped"', invoices)
         self.assertIn("{'group_by': 'subscription_group_id'}", invoices)
+
+    def test_billing_and_sales_users_read_the_report_of_their_company(self):
+        self._bill_design_example()
+        other = self.env["res.company"].create({"name": "Grouping Other Company"})
+        users = {
+            "billing": ("account.group_account_invoice", self.env.company),
+            "salesman": ("sales_team.group_sale_salesman", self.env.company),
+            "elsewhere": ("account.group_account_invoice", other),
+        }
+        totals = {}
+        for login, (group, company) in users.items():
+            user = new_test_user(
+                self.env,
+                login=f"grouping_{login}",
+                groups=f"base.group_user,{group}",
+                company_id=company.id,
+                company_ids=[Command.set(company.ids)],
+            )
+            rows = self.Report.with_user(user).search(
+                [("partner_id", "=", self.customer.id)]
+            )
+            totals[login] = self.env.company.currency_id.round(
+                sum(rows.mapped("amount_untaxed_signed"))
+            )
+        self.assertEqual(
+            totals, {"billing": 193.33, "salesman": 193.33, "elsewhere": 0}
+        )
