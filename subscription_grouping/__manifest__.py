@@ -20,6 +20,7 @@
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "report/report_invoice.xml",
         "report/sale_subscription_group_billing_report_views.xml",
     ],
     "installable": True,

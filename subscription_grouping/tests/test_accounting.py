@@ -1,5 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from lxml import html
+
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
@@ -318,3 +320,28 @@ class TestAccounting(SubscriptionGroupingCase):
         self.assertEqual(
             totals, {"billing": 193.33, "salesman": 193.33, "elsewhere": 0}
         )
+
+    def test_merged_invoice_pdf_shows_sections_and_service_periods(self):
+        invoice = self._bill_design_example()
+        content, _type = self.env["ir.actions.report"]._render_qweb_html(
+            "account.report_invoice", invoice.ids
+        )
+        text = " ".join(html.fromstring(content).text_content().split())
+        self.assertEqual(text.count("SUB-JOINED - Monthly"), 1, text)
+        self.assertEqual(text.count("SUB-ALIGNED - Monthly"), 1)
+        # each renewal line says its period; the transition says it in its label
+        self.assertEqual(
+            text.count("Service period: 12/01/2026 to 12/31/2026"), 2, text
+        )
+        self.assertEqual(text.count("Service period:"), 2)
+        self.assertIn(
+            "Transition to the group's billing day, 11/15/2026 to 11/30/2026 "
+            "(16 of 30 days)",
+            text,
+        )
+        # sections in order, each before its own lines
+        first = text.index("SUB-JOINED - Monthly")
+        transition = text.index("Transition to the group's billing day")
+        second = text.index("SUB-ALIGNED - Monthly")
+        self.assertLess(first, transition)
+        self.assertLess(transition, second)
