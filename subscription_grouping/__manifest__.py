@@ -15,11 +15,14 @@
     "data": [
         "security/ir.model.access.csv",
         "security/subscription_grouping_security.xml",
+        "security/sale_subscription_group_billing_report_security.xml",
         "views/sale_subscription_group_views.xml",
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "wizard/sale_subscription_group_preview_views.xml",
+        "report/report_invoice.xml",
+        "report/sale_subscription_group_billing_report_views.xml",
     ],
     "installable": True,
 }

@@ -7,3 +7,4 @@ from . import sale_subscription_group
 from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line
+from . import sale_subscription_group_billing_report

@@ -4,3 +4,4 @@ from . import test_run
 from . import test_lifecycle
 from . import test_preview
 from . import test_sequences
+from . import test_accounting
