@@ -56,6 +56,16 @@ class AccountMove(models.Model):
         )
         return res
 
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        # the credit note of a merged invoice belongs to its group
+        default_values_list = default_values_list or [{} for _move in self]
+        for move, default_values in zip(self, default_values_list, strict=True):
+            if move.subscription_group_id:
+                default_values.setdefault(
+                    "subscription_group_id", move.subscription_group_id.id
+                )
+        return super()._reverse_moves(default_values_list, cancel)
+
     @api.model
     def _cron_send_subscription_group_invoices(self, limit=200):
         moves = self.search(

@@ -27,3 +27,12 @@ class AccountMoveLine(models.Model):
         readonly=True,
         help="The transition, credit or price adjustment this line bills.",
     )
+
+    def _copy_data_extend_business_fields(self, values):
+        # a credit note reversing a subscription line credits that subscription
+        res = super()._copy_data_extend_business_fields(values)
+        values.update(
+            subscription_id=self.subscription_id.id,
+            subscription_group_charge_id=self.subscription_group_charge_id.id,
+        )
+        return res

@@ -125,6 +125,29 @@ class TestAccounting(SubscriptionGroupingCase):
             {"period": 280.0, "transition": 53.33},
         )
 
+    def test_a_reversed_merged_invoice_credits_the_same_subscriptions(self):
+        invoice = self._bill_design_example()
+        invoice.action_post()
+        refund = invoice._reverse_moves()
+        self.assertEqual(refund.subscription_group_id, self.group)
+
+        def billed(move):
+            return [
+                (line.subscription_id, line.start_date, line.price_subtotal)
+                for line in move.invoice_line_ids
+                if line.display_type == "product"
+            ]
+
+        self.assertEqual(billed(refund), billed(invoice))
+        self.assertEqual(
+            refund.invoice_line_ids.subscription_group_charge_id,
+            self.group.charge_ids,
+        )
+        refund.action_post()
+        rows = self.Report.search([("group_id", "=", self.group.id)])
+        self.assertEqual(len(rows), 6)
+        self.assertEqual(sum(rows.mapped("amount_untaxed_signed")), 0.0)
+
     def test_credit_notes_count_against_what_was_billed(self):
         invoice = self._bill_design_example()
         invoice.action_post()
