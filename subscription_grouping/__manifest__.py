@@ -13,6 +13,7 @@
     "depends": ["subscription_oca", "account_invoice_start_end_dates"],
     "external_dependencies": {"python": ["subscription_grouping_core"]},
     "data": [
+        "security/subscription_grouping_groups.xml",
         "security/ir.model.access.csv",
         "security/subscription_grouping_security.xml",
         "security/sale_subscription_group_billing_report_security.xml",
@@ -20,6 +21,7 @@
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
         "wizard/sale_subscription_group_preview_views.xml",
         "report/report_invoice.xml",
         "report/sale_subscription_group_billing_report_views.xml",

@@ -8,3 +8,4 @@ from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line
 from . import sale_subscription_group_billing_report
+from . import res_config_settings

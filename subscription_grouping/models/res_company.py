@@ -12,6 +12,28 @@ from .sale_subscription_group import (
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    subscription_grouping_default = fields.Boolean(
+        string="Group New Customers",
+        help="New customers have their subscriptions grouped from the start.",
+    )
+    subscription_group_anchor_mode = fields.Selection(
+        selection=[
+            ("oldest", "Follow the oldest subscription"),
+            ("day", "A fixed day"),
+        ],
+        string="Grouping Billing Day",
+        required=True,
+        default="oldest",
+        help="The billing day of a new group when its customer has none: the day "
+        "of the next invoice date of the customer's longest-running subscription "
+        "(so that rhythm never moves), or a fixed day of the month.",
+    )
+    subscription_group_anchor_day = fields.Integer(
+        string="Grouping Fixed Billing Day",
+        default=1,
+        help="1 to 31; 29 to 31 fall on the last day of shorter months.",
+    )
+
     subscription_group_transition_policy = fields.Selection(
         selection=TRANSITION_POLICIES,
         string="Grouping Transition Policy",
@@ -36,3 +58,11 @@ class ResCompany(models.Model):
         help="Whether new subscription groups also bill the price difference for "
         "the rest of the period a member already paid.",
     )
+
+    _sql_constraints = [
+        (
+            "subscription_group_anchor_day_range",
+            "CHECK(subscription_group_anchor_day BETWEEN 1 AND 31)",
+            "The grouping billing day is a day of the month, from 1 to 31.",
+        ),
+    ]

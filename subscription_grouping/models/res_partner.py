@@ -37,6 +37,16 @@ class ResPartner(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "subscription_grouping" not in vals and not vals.get("parent_id"):
+                company = self.env["res.company"].browse(
+                    vals.get("company_id") or self.env.company.id
+                )
+                vals["subscription_grouping"] = company.subscription_grouping_default
+        return super().create(vals_list)
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + [
@@ -55,6 +65,8 @@ class ResPartner(models.Model):
             partner.subscription_group_count = counts.get(partner, 0)
 
     def write(self, vals):
+        if {"subscription_grouping", "subscription_grouping_anchor_day"} & vals.keys():
+            self.env["sale.subscription.group"]._check_grouping_manager()
         if "subscription_grouping" not in vals or self.env.context.get(
             "subscription_grouping_plan_applied"
         ):

@@ -159,8 +159,9 @@ class SaleSubscription(models.Model):
 
     def _leave_subscription_group(self, reason=False):
         """Closed today: leave the group, unused days handled by its policy."""
-        self.env["sale.subscription.group"]._leave(
-            self, fields.Date.context_today(self), reason or False
+        # whoever may close a subscription updates its group
+        self.env["sale.subscription.group"].sudo()._leave(
+            self.sudo(), fields.Date.context_today(self), reason or False
         )
 
     # -- pause and resume ----------------------------------------------------------
@@ -178,7 +179,7 @@ class SaleSubscription(models.Model):
         to_pause.paused = True
         grouped = to_pause.filtered("group_id")
         if grouped:
-            self.env["sale.subscription.group"]._pause(grouped)
+            self.env["sale.subscription.group"].sudo()._pause(grouped.sudo())
         for sub in to_pause - grouped:
             sub.message_post(
                 body=self.env._(
@@ -198,7 +199,9 @@ class SaleSubscription(models.Model):
         resume_date = fields.Date.context_today(self)
         grouped = to_resume.filtered("group_id")
         if grouped:
-            self.env["sale.subscription.group"]._resume(grouped, resume_date)
+            self.env["sale.subscription.group"].sudo()._resume(
+                grouped.sudo(), resume_date
+            )
         for sub in to_resume - grouped:
             restart = max(sub.recurring_next_date, resume_date)
             sub.write({"paused": False, "recurring_next_date": restart})
@@ -215,6 +218,7 @@ class SaleSubscription(models.Model):
     # -- by hand -------------------------------------------------------------------
     def action_remove_from_group(self):
         """Bill on its own from now on (DESIGN, rule 8, for these members)."""
+        self.env["sale.subscription.group"]._check_grouping_manager()
         grouped = self.filtered("group_id")
         grouped.grouping_excluded = True
         if grouped:
@@ -223,6 +227,7 @@ class SaleSubscription(models.Model):
 
     def action_add_to_group(self):
         """Join the customer's group again, by the join rule."""
+        self.env["sale.subscription.group"]._check_grouping_manager()
         self.grouping_excluded = False
         self.filtered(
             lambda sub: sub.in_progress and not sub.group_id
@@ -395,4 +400,7 @@ class SaleSubscription(models.Model):
     def _join_subscription_group(self):
         """Join each subscription to its customer's group (DESIGN, rule 1)."""
         if self:
-            self.env["sale.subscription.group"]._apply_join(self._plan_grouping_join())
+            # a grouped customer's new subscription joins, whoever starts it
+            self.env["sale.subscription.group"].sudo()._apply_join(
+                self.sudo()._plan_grouping_join()
+            )

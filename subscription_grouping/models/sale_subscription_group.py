@@ -6,7 +6,7 @@ from dataclasses import replace
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
 from subscription_grouping_core import (
@@ -55,6 +55,7 @@ PRICE_CHANGE_POLICIES = [
     ("next_period", "From the next service period"),
     ("prorate", "Prorate the rest of the paid period"),
 ]
+MANAGER_GROUP = "subscription_grouping.group_subscription_grouping_manager"
 # events whose dates are moves of the core (plan_ungroup undoes them)
 MOVE_EVENTS = ("join", "realign", "resume")
 
@@ -254,13 +255,32 @@ class SaleSubscriptionGroup(models.Model):
     def action_preview_billing_day(self):
         """Preview moving the group to another billing day, then apply it."""
         self.ensure_one()
+        self._check_grouping_manager()
         return self.env["sale.subscription.group.preview"]._open("realign", group=self)
 
     def action_run_now(self):
         """Bill the group's next run date now, whatever today is."""
         self.ensure_one()
+        self._check_grouping_manager()
         invoices = self._run(self.next_run_date or fields.Date.context_today(self))
         return invoices[:1]._get_records_action() if invoices else True
+
+    @api.model
+    def _check_grouping_manager(self):
+        """Only grouping managers switch grouping, move members or change groups.
+
+        Other users' actions on their subscriptions (start, close, pause,
+        resume, new prices) still update the groups: those updates run as
+        the system, after this check was not needed.
+        """
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                self.env._(
+                    "Only subscription grouping managers may switch grouping on or "
+                    "off, move subscriptions in or out of a group, or change a "
+                    "group."
+                )
+            )
 
     # -- join -----------------------------------------------------------------
     def _get_anchor(self):
@@ -293,21 +313,24 @@ class SaleSubscriptionGroup(models.Model):
     def _get_new_group_anchors(self, members, keys):
         """The anchor of each group to create, by key.
 
-        The customer's billing day if set, else DESIGN's default: the day of
-        the next invoice date of the customer's longest-running subscription
-        among those joining the group.
+        The customer's billing day if set, else the company's fixed day if it
+        has one, else DESIGN's default: the day of the next invoice date of the
+        customer's longest-running subscription among those joining the group.
         """
         candidates = defaultdict(list)
         for sub, key in keys.items():
             candidates[key].append((sub.date_start, members[sub]))
-        partners = self.env["res.partner"].browse([key[0] for key in candidates])
-        days = {
-            partner.id: partner.subscription_grouping_anchor_day for partner in partners
-        }
-        return {
-            key: Anchor(days[key[0]]) if days[key[0]] else default_anchor(joining)
-            for key, joining in candidates.items()
-        }
+        anchors = {}
+        for key, joining in candidates.items():
+            partner = self.env["res.partner"].browse(key[0])
+            company = self.env["res.company"].browse(key[1])
+            if partner.subscription_grouping_anchor_day:
+                anchors[key] = Anchor(partner.subscription_grouping_anchor_day)
+            elif company.subscription_group_anchor_mode == "day":
+                anchors[key] = Anchor(company.subscription_group_anchor_day)
+            else:
+                anchors[key] = default_anchor(joining)
+        return anchors
 
     @api.model
     def _plan_join(self, members):

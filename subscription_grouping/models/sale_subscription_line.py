@@ -36,7 +36,7 @@ class SaleSubscriptionLine(models.Model):
     @api.model
     def _reprice_groups(self, before):
         if before:
-            self.env["sale.subscription.group"]._reprice(
+            self.env["sale.subscription.group"].sudo()._reprice(
                 before, fields.Date.context_today(self)
             )
 

@@ -32,7 +32,11 @@ from .common import SubscriptionGroupingCase, d
 _logger = logging.getLogger(__name__)
 SEQUENCES = int(os.environ.get("SUBSCRIPTION_GROUPING_SEQUENCES", 200))
 # to replay sequences: SUBSCRIPTION_GROUPING_SEEDS=168,170 (each action is logged)
-SEEDS = [int(seed) for seed in os.environ.get("SUBSCRIPTION_GROUPING_SEEDS", "").split(",") if seed]
+SEEDS = [
+    int(seed)
+    for seed in os.environ.get("SUBSCRIPTION_GROUPING_SEEDS", "").split(",")
+    if seed
+]
 CENT = Fraction(1, 100)
 
 
@@ -191,8 +195,7 @@ class TestSequences(SubscriptionGroupingCase):
             return
         paid_through = sub.recurring_next_date
         credited = (
-            sub.group_id.cancellation_policy == "credit"
-            and self.today < paid_through
+            sub.group_id.cancellation_policy == "credit" and self.today < paid_through
         )
         sub.close_subscription()
         self.life[sub][1] = self.today if credited else paid_through
@@ -261,9 +264,14 @@ class TestSequences(SubscriptionGroupingCase):
             {
                 "merged invoices": len(moves.filtered("subscription_group_run_date")),
                 "own invoices": len(moves.filtered("subscription_id")),
-                "credit notes": len(moves.filtered(lambda m: m.move_type == "out_refund")),
+                "credit notes": len(
+                    moves.filtered(lambda m: m.move_type == "out_refund")
+                ),
                 "posted": len(moves.filtered(lambda m: m.state == "posted")),
-                **{f"event {kind}": count for kind, count in Counter(events.mapped("kind")).items()},
+                **{
+                    f"event {kind}": count
+                    for kind, count in Counter(events.mapped("kind")).items()
+                },
             }
         )
         for sub, (start, end, paused) in self.life.items():
@@ -284,8 +292,9 @@ class TestSequences(SubscriptionGroupingCase):
                     ]
                 )
                 # one period per invoice, whatever the number of lines
-                if line == line.move_id.invoice_line_ids.filtered(
-                    lambda other, line=line: other.subscription_id == sub
+                if line
+                == line.move_id.invoice_line_ids.filtered(
+                    lambda other, line=line, sub=sub: other.subscription_id == sub
                     and other.start_date == line.start_date
                     and other.subscription_group_charge_id.kind
                     == line.subscription_group_charge_id.kind
@@ -300,7 +309,8 @@ class TestSequences(SubscriptionGroupingCase):
                     -1 if charge.kind == "credit" else 1,
                 )
                 for charge in pending
-                if charge == pending.filtered(
+                if charge
+                == pending.filtered(
                     lambda other, charge=charge: other.event_id == charge.event_id
                 )[:1]
             ]
@@ -321,7 +331,9 @@ class TestSequences(SubscriptionGroupingCase):
                 * Fraction(charge.ratio_numerator, charge.ratio_denominator)
                 * sign
             )
-            self.assertLessEqual(abs(Fraction(Decimal(str(charge.amount))) - exact), CENT)
+            self.assertLessEqual(
+                abs(Fraction(Decimal(str(charge.amount))) - exact), CENT
+            )
         runs = self.env["account.move"]._read_group(
             [
                 ("partner_id", "=", self.partner.id),

@@ -69,6 +69,7 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
 
     @api.model
     def _open(self, mode, partner=None, group=None):
+        self.env["sale.subscription.group"]._check_grouping_manager()
         vals = {"mode": mode}
         if partner:
             vals["partner_id"] = partner.id
@@ -278,6 +279,7 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
                 )
             )
         Group = self.env["sale.subscription.group"]
+        Group._check_grouping_manager()
         # refused before anything is written
         if self.mode == "ungroup":
             Group._check_ungroup_plan_is_current(self.plan or [])
