@@ -64,6 +64,12 @@ class SaleSubscription(models.Model):
         help="Not billed from its next invoice date on, until it is resumed. The "
         "days already paid are still served.",
     )
+    grouping_pending_amount = fields.Monetary(
+        string="Pending Group Charges",
+        compute="_compute_grouping_pending_amount",
+        help="Transitions, credits and price adjustments of this subscription "
+        "waiting for its group's next merged invoice.",
+    )
     billed_line_ids = fields.One2many(
         comodel_name="account.move.line",
         inverse_name="subscription_id",
@@ -75,6 +81,15 @@ class SaleSubscription(models.Model):
         inverse_name="subscription_id",
         string="Group Charges",
     )
+
+    @api.depends("grouping_charge_ids.state", "grouping_charge_ids.amount")
+    def _compute_grouping_pending_amount(self):
+        for sub in self:
+            sub.grouping_pending_amount = sum(
+                sub.grouping_charge_ids.filtered(
+                    lambda charge: charge.state == "pending"
+                ).mapped("amount")
+            )
 
     @api.depends("name", "template_id.name")
     def _compute_display_name(self):

@@ -44,6 +44,8 @@ class TestJoin(SubscriptionGroupingCase):
             ],
         )
         self.assertEqual(group.pending_amount, 53.33)
+        self.assertEqual(subscription.grouping_pending_amount, 53.33)
+        self.assertEqual(subscription.group_next_run_date, d("2026-12-01"))
         self.assertRecordValues(
             group.event_ids,
             [
