@@ -126,7 +126,8 @@ class SaleSubscriptionGroupCharge(models.Model):
                 "%(days)s of %(period)s days", days=days, period=int(days / ratio)
             )
         else:
-            share = self.env._("%(periods)s periods", periods=f"{float(ratio):.4f}")
+            periods = f"{float(ratio):.4f}"
+            share = self.env._("%(periods)s periods", periods=periods)
         labels = {
             "transition": self.env._("Transition to the group's billing day"),
             "credit": self.env._("Unused days credited"),
