@@ -7,3 +7,4 @@ from . import test_sequences
 from . import test_accounting
 from . import test_access
 from . import test_settings
+from . import test_i18n

@@ -71,29 +71,48 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
         subscription_oca creates subscriptions in draft and, when they start,
         sets their next invoice date to today: the date is written after.
         """
-        partner = partner or cls.customer
         subscription = cls.env["sale.subscription"].create(
-            {
-                "partner_id": partner.id,
-                "template_id": template.id,
-                "date_start": start or next_date,
-                "recurring_next_date": next_date,
-                "pricelist_id": (pricelist or cls.pricelist).id,
-                "sale_subscription_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": cls.product_service.id,
-                            "price_unit": price,
-                            "product_uom_qty": 1.0,
-                        }
-                    )
-                    for price in prices
-                ],
-            }
+            cls._subscription_vals(
+                template, start or next_date, prices, partner, pricelist
+            )
+            | {"recurring_next_date": next_date}
         )
         with freeze_time(start or next_date):
             subscription.stage_id = cls.stage_in_progress
         subscription.recurring_next_date = next_date
+        return subscription
+
+    @classmethod
+    def _subscription_vals(cls, template, start, prices, partner=None, pricelist=None):
+        return {
+            "partner_id": (partner or cls.customer).id,
+            "template_id": template.id,
+            "date_start": start,
+            "pricelist_id": (pricelist or cls.pricelist).id,
+            "sale_subscription_line_ids": [
+                Command.create(
+                    {
+                        "product_id": cls.product_service.id,
+                        "price_unit": price,
+                        "product_uom_qty": 1.0,
+                    }
+                )
+                for price in prices
+            ],
+        }
+
+    @classmethod
+    def _start_subscription(cls, template, day, prices, partner=None):
+        """A draft subscription started on ``day``, as a user starts one.
+
+        subscription_oca sets its next invoice date to ``day``; the
+        subscription of a grouped customer joins its group then.
+        """
+        subscription = cls.env["sale.subscription"].create(
+            cls._subscription_vals(template, day, prices, partner)
+        )
+        with freeze_time(day):
+            subscription.stage_id = cls.stage_in_progress
         return subscription
 
     def _cron(self, day):

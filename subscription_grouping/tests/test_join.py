@@ -1,7 +1,5 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from freezegun import freeze_time
-
 from odoo.tests import tagged
 
 from .common import SubscriptionGroupingCase, d
@@ -267,19 +265,7 @@ class TestJoin(SubscriptionGroupingCase):
         group = first.group_id
         self._cron("2026-12-01")
         self.assertEqual(len(group.invoice_ids), 1)
-        newcomer = self.env["sale.subscription"].create(
-            {
-                "partner_id": self.customer.id,
-                "template_id": self.template_monthly.id,
-                "date_start": "2026-12-01",
-                "pricelist_id": self.pricelist.id,
-                "sale_subscription_line_ids": [
-                    (0, 0, {"product_id": self.product_service.id, "price_unit": 62.0})
-                ],
-            }
-        )
-        with freeze_time("2026-12-01"):
-            newcomer.stage_id = self.stage_in_progress
+        newcomer = self._start_subscription(self.template_monthly, "2026-12-01", [62.0])
         # Dec 1 is billed already: December is its transition, billed on Jan 1
         self.assertEqual(newcomer.group_id, group)
         self.assertEqual(newcomer.recurring_next_date, d("2027-01-01"))

@@ -22,7 +22,6 @@ from fractions import Fraction
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from subscription_grouping_core import Period, check_coverage
@@ -166,22 +165,10 @@ class TestSequences(SubscriptionGroupingCase):
         self.assertEqual(self.partner.subscription_grouping, on)
 
     def _add(self):
-        sub = self.env["sale.subscription"].create(
-            {
-                "partner_id": self.partner.id,
-                "template_id": self.rng.choice(self.templates).id,
-                "date_start": self.today,
-                "recurring_next_date": self.today,
-                "pricelist_id": self.pricelist.id,
-                "sale_subscription_line_ids": [
-                    Command.create(
-                        {"product_id": self.product_service.id, "price_unit": price}
-                    )
-                    for price in self._prices()
-                ],
-            }
+        # a grouped customer's new subscription joins when it starts
+        sub = self._start_subscription(
+            self.rng.choice(self.templates), self.today, self._prices(), self.partner
         )
-        sub.stage_id = self.stage_in_progress  # a grouped customer's joins now
         self.life[sub] = [self.today, None, []]
         self._bill()
 

@@ -1,7 +1,5 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from freezegun import freeze_time
-
 from odoo.tests import tagged
 
 from .common import SubscriptionGroupingCase, d
@@ -51,19 +49,9 @@ class TestSettings(SubscriptionGroupingCase):
         )
         self.assertTrue(customer.subscription_grouping)
         self.assertTrue(contact.subscription_grouping)
-        subscription = self.env["sale.subscription"].create(
-            {
-                "partner_id": customer.id,
-                "template_id": self.template_monthly.id,
-                "date_start": "2027-02-10",
-                "pricelist_id": self.pricelist.id,
-                "sale_subscription_line_ids": [
-                    (0, 0, {"product_id": self.product_service.id, "price_unit": 56.0})
-                ],
-            }
+        subscription = self._start_subscription(
+            self.template_monthly, "2027-02-10", [56.0], partner=customer
         )
-        with freeze_time("2027-02-10"):
-            subscription.stage_id = self.stage_in_progress
         # it joined on the company's day 31, which is Feb 28 in 2027
         self.assertEqual(subscription.recurring_next_date, d("2027-02-28"))
         # [Feb 10, Feb 28) of [Jan 31, Feb 28): 56 x 18/28

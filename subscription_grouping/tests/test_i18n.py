@@ -1,0 +1,83 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import ast
+import re
+from xml.etree import ElementTree
+
+import polib  # an Odoo 18 requirement
+
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import file_open, file_path
+from odoo.tools.translate import TranslationModuleReader
+
+MODULE = "subscription_grouping"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
+
+
+@tagged("post_install", "-at_install")
+class TestDanish(TransactionCase):
+    """Every user-facing term of the module is translated into Danish."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        po = polib.pofile(file_path(f"{MODULE}/i18n/da.po"))
+        cls.danish = {
+            entry.msgid: entry.msgstr
+            for entry in po
+            if not entry.obsolete and "fuzzy" not in entry.flags
+        }
+
+    def _demo_record_names(self):
+        """Demo data is not translated: the names of its records."""
+        with file_open(f"{MODULE}/__manifest__.py") as manifest:
+            demo_files = ast.literal_eval(manifest.read()).get("demo", [])
+        names = set()
+        for path in demo_files:
+            with file_open(f"{MODULE}/{path}") as demo:
+                names.update(
+                    record.get("id")
+                    for record in ElementTree.parse(demo).iter("record")
+                )
+        return names
+
+    def test_every_exported_term_has_a_danish_translation(self):
+        demo = self._demo_record_names()
+        terms = {
+            source
+            for _module, _type, _name, res_id, source, _value, _comments in (
+                TranslationModuleReader(self.env.cr, [MODULE])
+            )
+            if res_id not in demo
+        }
+        self.assertGreater(len(terms), 250)
+        missing = sorted(term for term in terms if not self.danish.get(term))
+        self.assertEqual(
+            missing,
+            [],
+            "untranslated: run scripts/i18n-export, then translate i18n/da.po",
+        )
+
+    def test_translations_keep_every_placeholder(self):
+        for source, translation in self.danish.items():
+            with self.subTest(source=source):
+                self.assertEqual(
+                    sorted(PLACEHOLDER.findall(translation)),
+                    sorted(PLACEHOLDER.findall(source)),
+                )
+
+    def test_the_screens_and_messages_speak_danish(self):
+        self.env["res.lang"]._activate_lang("da_DK")
+        self.env["ir.module.module"]._load_module_terms([MODULE], ["da_DK"])
+        env = self.env(context=dict(self.env.context, lang="da_DK"))
+        Group = env["sale.subscription.group"]
+        self.assertEqual(
+            Group._fields["anchor_day"].get_description(env)["string"],
+            self.danish["Billing Day"],
+        )
+        message = (
+            "Only subscription grouping managers may switch grouping on or off, move "
+            "subscriptions in or out of a group, or change a group."
+        )
+        self.assertEqual(env._(message), self.danish[message])
+        self.assertNotEqual(env._(message), message)
