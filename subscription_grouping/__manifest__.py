@@ -16,6 +16,7 @@
         "security/ir.model.access.csv",
         "security/subscription_grouping_security.xml",
         "security/sale_subscription_group_billing_report_security.xml",
+        "security/sale_subscription_security.xml",
         "views/sale_subscription_group_views.xml",
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",
