@@ -25,5 +25,12 @@
         "report/report_invoice.xml",
         "report/sale_subscription_group_billing_report_views.xml",
     ],
+    "demo": [
+        "demo/product_product_demo.xml",
+        "demo/product_pricelist_demo.xml",
+        "demo/sale_subscription_template_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/sale_subscription_demo.xml",
+    ],
     "installable": True,
 }
