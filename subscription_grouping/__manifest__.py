@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "security/subscription_grouping_security.xml",
         "security/sale_subscription_group_billing_report_security.xml",
+        "security/sale_subscription_security.xml",
         "views/sale_subscription_group_views.xml",
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",
@@ -25,6 +26,13 @@
         "wizard/sale_subscription_group_preview_views.xml",
         "report/report_invoice.xml",
         "report/sale_subscription_group_billing_report_views.xml",
+    ],
+    "demo": [
+        "demo/product_product_demo.xml",
+        "demo/product_pricelist_demo.xml",
+        "demo/sale_subscription_template_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/sale_subscription_demo.xml",
     ],
     "installable": True,
 }
