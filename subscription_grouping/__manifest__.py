@@ -24,5 +24,10 @@
         "report/report_invoice.xml",
         "report/sale_subscription_group_billing_report_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "subscription_grouping/static/src/tours/*.js",
+        ],
+    },
     "installable": True,
 }

@@ -5,3 +5,4 @@ from . import test_lifecycle
 from . import test_preview
 from . import test_sequences
 from . import test_accounting
+from . import test_tour
