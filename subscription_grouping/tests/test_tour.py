@@ -49,6 +49,8 @@ class TestTour(SubscriptionGroupingCase, HttpCase):
             "subscription_grouping_switch_on",
             login="admin",
         )
+        # the browser's requests wrote through their own environment
+        self.env.invalidate_all()
         self.assertTrue(self.tour_customer.subscription_grouping)
         group = self.tour_customer.subscription_group_ids
         self.assertEqual(len(group), 1)
