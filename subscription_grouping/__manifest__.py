@@ -34,5 +34,10 @@
         "demo/res_partner_demo.xml",
         "demo/sale_subscription_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "subscription_grouping/static/src/tours/*.js",
+        ],
+    },
     "installable": True,
 }

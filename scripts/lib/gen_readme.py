@@ -3,7 +3,10 @@
 usage: python3 scripts/lib/gen_readme.py ADDON_DIR
 
 OCA's own generator (oca-gen-addon-readme) is not on PyPI; this one covers
-what the fragments here use: paragraphs, bullet lists and inline code.
+what the fragments here use: paragraphs, bullet lists, inline code and
+images on a line of their own (``![alt](../static/description/x.png)``, the
+path relative to ``readme/`` as GitHub shows the fragment; README.rst sits one
+folder up, so the ``../`` goes).
 """
 
 import ast
@@ -25,8 +28,19 @@ BADGES = {
 }
 
 
+IMAGE = re.compile(r"^!\[([^\]]*)\]\(([^)\s]+)\)$", re.MULTILINE)
+
+
+def rst_image(match):
+    alt, path = match.groups()
+    if not path.startswith(("http://", "https://")):
+        path = path.removeprefix("../")
+    return f".. image:: {path}\n   :alt: {alt}"
+
+
 def rst(markdown):
-    """Inline code is the one markdown construct the fragments need translated."""
+    """Inline code and images are the markdown the fragments need translated."""
+    markdown = IMAGE.sub(rst_image, markdown)
     return re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", markdown).strip()
 
 

@@ -9,3 +9,4 @@ from . import test_access
 from . import test_settings
 from . import test_i18n
 from . import test_demo
+from . import test_tour
