@@ -146,8 +146,11 @@ class SaleSubscription(models.Model):
                 getattr(vals["stage_id"], "id", vals["stage_id"])
             )
             if stage.type != "in_progress":
-                # moved out of progress by hand (kanban): it leaves its group
+                # moved out of progress by hand (kanban): it leaves its group,
+                # and a pause means nothing any more
                 self.filtered("group_id")._leave_subscription_group()
+                if self.filtered("paused"):
+                    vals = dict(vals, paused=False)
         res = super().write(vals)
         if vals.get("stage_id"):
             # a new subscription of a grouped customer joins when it starts
@@ -174,6 +177,8 @@ class SaleSubscription(models.Model):
 
     def _leave_subscription_group(self, reason=False):
         """Closed today: leave the group, unused days handled by its policy."""
+        if not self:
+            return
         # whoever may close a subscription updates its group
         self.env["sale.subscription.group"].sudo()._leave(
             self.sudo(), fields.Date.context_today(self), reason or False

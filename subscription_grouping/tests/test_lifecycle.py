@@ -213,6 +213,18 @@ class TestLifecycle(SubscriptionGroupingCase):
         self.assertEqual(group.pending_amount, 0.0)
         self.assertExactCoverage(first, d("2026-11-01"), d("2026-12-02"))
 
+    def test_closing_a_paused_member_ends_the_pause(self):
+        first, second, group = self._grouped_pair()
+        with freeze_time("2026-11-10"):
+            first.action_pause()
+        with freeze_time("2026-11-12"):
+            first.close_subscription()
+        self.assertFalse(first.paused)
+        self.assertFalse(first.group_id)
+        self.assertEqual(
+            [kind for kind, *_rest in self._events(group)][-2:], ["pause", "leave"]
+        )
+
     def test_moving_to_the_closed_stage_leaves_too(self):
         first, second, group = self._grouped_pair()
         closed = self.env["sale.subscription.stage"].search(
