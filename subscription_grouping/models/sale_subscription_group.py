@@ -697,7 +697,7 @@ class SaleSubscriptionGroup(models.Model):
         leaves with its reason.
         """
         Sub = self.env["sale.subscription"]
-        groups, moves, extra = [], [], {}
+        groups, moves, extra, restarts = [], [], {}, {}
         refused = defaultdict(lambda: Sub)
         for sub in subscriptions:
             group = sub.group_id
@@ -712,7 +712,7 @@ class SaleSubscriptionGroup(models.Model):
             restart = resume.paused.end if resume.paused else member.paid_through
             if isinstance(resume.join, Refusal):
                 refused[resume.join.reason.value] |= sub
-                sub.recurring_next_date = restart
+                restarts[sub] = restart
                 continue
             groups.append(group)
             moves.append(resume.join)
@@ -733,12 +733,21 @@ class SaleSubscriptionGroup(models.Model):
                         "subscription_id": sub.id,
                         "kind": "leave",
                         "date_from": sub.recurring_next_date,
-                        "date_to": sub.recurring_next_date,
+                        "date_to": restarts[sub],
                     }
                     for sub in subs
                 ]
             )
-            subs.write({"group_id": False, "grouping_refusal": reason, "paused": False})
+            for sub in subs:
+                # out of the group and off its billing day in one write
+                sub.write(
+                    {
+                        "group_id": False,
+                        "grouping_refusal": reason,
+                        "paused": False,
+                        "recurring_next_date": restarts[sub],
+                    }
+                )
             left._settle_when_idle()
         self._log_events(events)
         self._bill_immediate_transitions(events.charge_ids)

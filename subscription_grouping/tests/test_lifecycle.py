@@ -289,6 +289,21 @@ class TestLifecycle(SubscriptionGroupingCase):
             ["join", "join", "pause", "resume"],
         )
 
+    def test_a_member_resumed_without_lines_leaves_with_its_reason(self):
+        first, second, group = self._grouped_pair()
+        with freeze_time("2026-11-10"):
+            first.action_pause()
+            first.sale_subscription_line_ids.unlink()
+        with freeze_time("2026-12-10"):
+            first.action_resume()
+        self.assertFalse(first.paused)
+        self.assertFalse(first.group_id)
+        self.assertEqual(first.grouping_refusal, "no_lines")
+        self.assertEqual(first.recurring_next_date, d("2026-12-10"))
+        self.assertEqual(
+            self._events(group)[-1], ("leave", first, d("2026-12-01"), d("2026-12-10"))
+        )
+
     def test_resume_before_the_paid_through_date_moves_nothing(self):
         first, second, group = self._grouped_pair()
         with freeze_time("2026-11-10"):
