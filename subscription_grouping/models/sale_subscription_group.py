@@ -390,14 +390,11 @@ class SaleSubscriptionGroup(models.Model):
         if reason:
             entry["refusal"] = reason.value
             return entry
+        last_run = group._get_last_run_date()
         entry["anchor"] = [anchor.day, anchor.month]
+        entry["last_run"] = last_run and last_run.isoformat()
         entry["move"] = dump_move(
-            plan_join(
-                member,
-                anchor,
-                sub._get_grouping_rounding(),
-                group._get_last_run_date(),
-            )
+            plan_join(member, anchor, sub._get_grouping_rounding(), last_run)
         )
         return entry
 
@@ -471,9 +468,23 @@ class SaleSubscriptionGroup(models.Model):
                 or fields.Date.to_string(member.paid_through) != entry["move"]["old"]
                 or sub.group_id.id != (entry["group"] if kind == "realign" else False)
                 or sub.paused
+                or self._group_moved_on(entry, kind)
             ):
                 changed |= Sub.browse(entry["subscription"])
         self._raise_if_changed(changed)
+
+    @api.model
+    def _group_moved_on(self, entry, kind):
+        """Whether the existing group of a join entry billed a run or changed
+        its billing day since the plan was made."""
+        group = self.browse(entry["group"])
+        if not group:
+            return False
+        last_run = group._get_last_run_date()
+        return entry.get("last_run") != (last_run and last_run.isoformat()) or (
+            kind == "join"
+            and [group.anchor_day, group._get_anchor().month] != entry["anchor"]
+        )
 
     @api.model
     def _raise_if_changed(self, subscriptions):

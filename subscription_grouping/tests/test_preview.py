@@ -131,6 +131,18 @@ class TestPreview(SubscriptionGroupingCase):
         self.assertFalse(self.env["sale.subscription.group.charge"].search([]))
         self.assertEqual(self.aligned.recurring_next_date, d("2026-12-01"))
 
+    def test_a_run_billed_after_the_preview_makes_it_stale(self):
+        self.customer.subscription_grouping = True
+        group = self.joined.group_id
+        wizard = self._open(group.action_preview_billing_day())
+        wizard.anchor_day = 15
+        wizard.action_preview()
+        self._cron("2026-12-01")  # the group bills Dec 1 meanwhile
+        with self.assertRaisesRegex(UserError, "changed since the plan was made"):
+            wizard.action_apply()
+        self.assertEqual(group.anchor_day, 1)
+        self.assertEqual(self.joined.recurring_next_date, d("2027-01-01"))
+
     def test_switching_off_previews_and_applies_the_rollback(self):
         self.customer.subscription_grouping = True
         wizard = self._open(self.customer.action_preview_subscription_grouping())
