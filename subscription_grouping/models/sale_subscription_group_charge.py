@@ -67,6 +67,11 @@ class SaleSubscriptionGroupCharge(models.Model):
         digits=(16, 6),
         help="The part of one full period of the subscription this charge bills.",
     )
+    share = fields.Char(
+        compute="_compute_share",
+        help="The part of one full period of the subscription this charge bills, "
+        "e.g. 16 of 30 days.",
+    )
     price = fields.Monetary(
         string="Period Price",
         help="What the subscription line bills for one full period (for a price "
@@ -107,6 +112,26 @@ class SaleSubscriptionGroupCharge(models.Model):
             )
             charge.state = "invoiced" if invoiced else "pending"
 
+    @api.depends("ratio_numerator", "ratio_denominator", "date_start", "date_end")
+    def _compute_share(self):
+        for charge in self:
+            charge.share = charge._format_share(
+                charge._get_period().days,
+                Fraction(charge.ratio_numerator, charge.ratio_denominator),
+            )
+
+    @api.model
+    def _format_share(self, days, ratio):
+        """A charge's part of its period as people read it: "16 of 30 days", or
+        a number of periods when it spans more than one."""
+        whole = days / ratio
+        if ratio < 1 and whole.denominator == 1:
+            return self.env._(
+                "%(days)s of %(period)s days", days=days, period=int(whole)
+            )
+        periods = f"{float(ratio):.4f}"
+        return self.env._("%(periods)s periods", periods=periods)
+
     @api.depends("kind", "date_start", "date_end", "subscription_line_id")
     def _compute_display_name(self):
         for charge in self:
@@ -119,15 +144,6 @@ class SaleSubscriptionGroupCharge(models.Model):
     def _get_description(self):
         """What the invoice line says: the kind, the service period, the ratio."""
         self.ensure_one()
-        ratio = Fraction(self.ratio_numerator, self.ratio_denominator)
-        days = self._get_period().days
-        if ratio < 1 and (days / ratio).denominator == 1:
-            share = self.env._(
-                "%(days)s of %(period)s days", days=days, period=int(days / ratio)
-            )
-        else:
-            periods = f"{float(ratio):.4f}"
-            share = self.env._("%(periods)s periods", periods=periods)
         labels = {
             "transition": self.env._("Transition to the group's billing day"),
             "credit": self.env._("Unused days credited"),
@@ -138,7 +154,7 @@ class SaleSubscriptionGroupCharge(models.Model):
             label=labels[self.kind],
             start=format_date(self.env, self.date_start),
             end=format_date(self.env, self.date_end),
-            share=share,
+            share=self.share,
         )
 
     def _to_core_charges(self):

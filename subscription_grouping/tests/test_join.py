@@ -57,6 +57,7 @@ class TestJoin(SubscriptionGroupingCase):
                 }
             ],
         )
+        self.assertEqual(charge.share, "16 of 30 days")
         self.assertIn("16 of 30 days", charge.display_name)
         summary = (
             f"{subscription.display_name} joined: next invoice date 11/15/2026 becomes "

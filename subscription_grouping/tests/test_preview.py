@@ -58,7 +58,7 @@ class TestPreview(SubscriptionGroupingCase):
                     d("2026-12-01"),
                     d("2026-11-15"),
                     d("2026-11-30"),
-                    "16 / 30 days",
+                    "16 of 30 days",
                     53.33,
                     False,
                 ),
@@ -185,8 +185,14 @@ class TestPreview(SubscriptionGroupingCase):
             ),
             [
                 # [Dec 1, Dec 15) of [Nov 15, Dec 15)
-                (self.joined, d("2026-12-15"), d("2026-12-14"), "14 / 30 days", 46.67),
-                (self.aligned, d("2026-12-15"), d("2026-12-14"), "14 / 30 days", 18.67),
+                (self.joined, d("2026-12-15"), d("2026-12-14"), "14 of 30 days", 46.67),
+                (
+                    self.aligned,
+                    d("2026-12-15"),
+                    d("2026-12-14"),
+                    "14 of 30 days",
+                    18.67,
+                ),
             ],
         )
         # 100 + 40, the pending 53.33, and the two new transitions

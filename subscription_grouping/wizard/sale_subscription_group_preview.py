@@ -1,7 +1,5 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from fractions import Fraction
-
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -163,16 +161,11 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
     def _describe_charge(self, charge):
         if not charge:
             return {"note": self.env._("Already on the billing day")}
-        days = charge.period.days
-        ratio = charge.ratio
-        whole = days / ratio
         return {
             "charge_start": charge.period.start,
             "charge_end": charge.period.last_day,
-            "ratio": (
-                self.env._("%(days)s / %(period)s days", days=days, period=int(whole))
-                if Fraction(whole).denominator == 1
-                else f"{float(ratio):.4f}"
+            "ratio": self.env["sale.subscription.group.charge"]._format_share(
+                charge.period.days, charge.ratio
             ),
             "amount": float(charge.total),
         }

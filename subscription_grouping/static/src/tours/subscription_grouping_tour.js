@@ -29,7 +29,7 @@ registry.category("web_tour.tours").add("subscription_grouping_switch_on", {
         },
         {
             content: "with a transition of 16 of 30 days",
-            trigger: `${previewRow("TOUR-MID")} .o_data_cell[name=ratio]:contains(16 / 30 days)`,
+            trigger: `${previewRow("TOUR-MID")} .o_data_cell[name=ratio]:contains(16 of 30 days)`,
         },
         {
             content: "for 16/30 of 100.00",
