@@ -447,11 +447,6 @@ class SaleSubscriptionGroup(models.Model):
         return result
 
     @api.model
-    def _join(self, members):
-        """Align subscriptions (``{subscription: core Member}``) on their groups."""
-        return self._apply_join(self._plan_join(members))
-
-    @api.model
     def _check_plan_is_current(self, entries, kind):
         """Refuse a join plan whose subscriptions changed since it was made."""
         Sub = self.env["sale.subscription"]
@@ -708,8 +703,8 @@ class SaleSubscriptionGroup(models.Model):
         leaves with its reason.
         """
         Sub = self.env["sale.subscription"]
-        groups, moves, extra, restarts = [], [], {}, {}
-        refused = defaultdict(lambda: Sub)
+        groups, moves, extra = [], [], {}
+        refused = defaultdict(lambda: Sub)  # (reason, restart): subscriptions
         for sub in subscriptions:
             group = sub.group_id
             member = sub._get_grouping_member()
@@ -722,8 +717,7 @@ class SaleSubscriptionGroup(models.Model):
             )
             restart = resume.paused.end if resume.paused else member.paid_through
             if isinstance(resume.join, Refusal):
-                refused[resume.join.reason.value] |= sub
-                restarts[sub] = restart
+                refused[resume.join.reason.value, restart] |= sub
                 continue
             groups.append(group)
             moves.append(resume.join)
@@ -731,35 +725,36 @@ class SaleSubscriptionGroup(models.Model):
             # at the restart, which the rollback goes back to
             extra[sub.id] = {"date_from": member.paid_through, "resume_date": restart}
         events = self._record_moves(groups, moves, "resume", extra)
+        by_date = defaultdict(lambda: Sub)
         for move in moves:
-            Sub.browse(move.subscription).write(
-                {"recurring_next_date": move.new_date, "paused": False}
+            by_date[move.new_date] |= Sub.browse(move.subscription)
+        for new_date, subs in by_date.items():
+            subs.write({"recurring_next_date": new_date, "paused": False})
+        events |= self.env["sale.subscription.group.event"].create(
+            [
+                {
+                    "group_id": sub.group_id.id,
+                    "subscription_id": sub.id,
+                    "kind": "leave",
+                    "date_from": sub.recurring_next_date,
+                    "date_to": restart,
+                }
+                for (_reason, restart), subs in refused.items()
+                for sub in subs
+            ]
+        )
+        left_groups = Sub.concat(*refused.values()).group_id
+        for (reason, restart), subs in refused.items():
+            # out of the group and off its billing day in one write
+            subs.write(
+                {
+                    "group_id": False,
+                    "grouping_refusal": reason,
+                    "paused": False,
+                    "recurring_next_date": restart,
+                }
             )
-        for reason, subs in refused.items():
-            left = subs.group_id
-            events |= self.env["sale.subscription.group.event"].create(
-                [
-                    {
-                        "group_id": sub.group_id.id,
-                        "subscription_id": sub.id,
-                        "kind": "leave",
-                        "date_from": sub.recurring_next_date,
-                        "date_to": restarts[sub],
-                    }
-                    for sub in subs
-                ]
-            )
-            for sub in subs:
-                # out of the group and off its billing day in one write
-                sub.write(
-                    {
-                        "group_id": False,
-                        "grouping_refusal": reason,
-                        "paused": False,
-                        "recurring_next_date": restarts[sub],
-                    }
-                )
-            left._settle_when_idle()
+        left_groups._settle_when_idle()
         self._log_events(events)
         self._bill_immediate_transitions(events.charge_ids)
         return events
@@ -887,10 +882,7 @@ class SaleSubscriptionGroup(models.Model):
             if plan.refunds:
                 # credits larger than the invoice: a credit note of their own
                 invoices |= group._invoice_charges(
-                    Charge.browse(
-                        [line.key for charge in plan.refunds for line in charge.lines]
-                    ),
-                    plan.run_date,
+                    Charge._browse_core(plan.refunds), plan.run_date
                 )
         return invoices
 
@@ -899,9 +891,7 @@ class SaleSubscriptionGroup(models.Model):
         Sub = self.env["sale.subscription"]
         Charge = self.env["sale.subscription.group.charge"]
         periods = {item.subscription: item.periods for item in plan.items}
-        charges = Charge.browse(
-            [line.key for charge in plan.charges for line in charge.lines]
-        )
+        charges = Charge._browse_core(plan.charges)
         subs = Sub.browse(periods) | charges.subscription_id
         vals = self._prepare_invoice_vals(plan.run_date, subs, periods, charges)
         vals["subscription_group_run_date"] = plan.run_date
@@ -1008,7 +998,8 @@ class SaleSubscriptionGroup(models.Model):
             group_charges = charges.filtered(
                 lambda charge, group=group: charge.group_id == group
             )
-            refund = sum(group_charges.mapped("amount")) < 0
+            total = sum(group_charges.mapped("amount"))
+            refund = group.currency_id.compare_amounts(total, 0.0) < 0
             vals = group._prepare_invoice_vals(
                 today, group_charges.subscription_id, {}, group_charges
             )
@@ -1129,21 +1120,11 @@ class SaleSubscriptionGroup(models.Model):
             entry["group"]: self.browse(entry["group"])._get_ungroup_message(entry)
             for entry in entries
         }
-        dropped = Charge.browse(
-            [
-                key
-                for entry in entries
-                for charge in entry["dropped"]
-                for key, _price, _amount in charge["lines"]
-            ]
+        dropped = Charge._browse_core(
+            load_charge(charge) for entry in entries for charge in entry["dropped"]
         )
-        settle = Charge.browse(
-            [
-                key
-                for entry in entries
-                for charge in entry["settle"]
-                for key, _price, _amount in charge["lines"]
-            ]
+        settle = Charge._browse_core(
+            load_charge(charge) for entry in entries for charge in entry["settle"]
         )
         event_vals = []
         by_date = defaultdict(lambda: Sub)

@@ -157,6 +157,11 @@ class SaleSubscriptionGroupCharge(models.Model):
             share=self.share,
         )
 
+    @api.model
+    def _browse_core(self, charges):
+        """The records of core ``charges``, whose lines are keyed by record id."""
+        return self.browse([line.key for charge in charges for line in charge.lines])
+
     def _to_core_charges(self):
         """The planning core's charges: one per event, a line per record."""
         by_event = defaultdict(lambda: self.browse())
