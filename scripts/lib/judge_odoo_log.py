@@ -1,10 +1,11 @@
 """Judge an Odoo 18 test run from its log (used by scripts/test).
 
-usage: judge_odoo_log.py LOG ODOO_RC DB_HOST DB_PORT DB_USER DB_NAME MODULE
+usage: judge_odoo_log.py LOG ODOO_RC DB_HOST DB_PORT DB_USER DB_NAME MODULE [ALLOW_SKIP]
 
 The run fails (exit 1) when Odoo exited non-zero; when Odoo's final test
 report ("F failed, E error(s) of N tests when loading database ...") is
-missing, counts failures or errors, or counts no test; when the module is not
+missing, counts failures or errors, or counts no test; when a test was skipped
+(unless ALLOW_SKIP is 1: scripts/test's TOUR=skip); when the module is not
 installed with its demo data afterwards; or when any log record is at level
 WARNING, ERROR or CRITICAL (tests mute the warnings they expect, so the
 install and the tests must log none). It prints the offending records, then,
@@ -87,7 +88,7 @@ def module_problem(host, port, user, dbname, module):
     return None
 
 
-def report_problems(result, offending, module):
+def report_problems(result, offending, module, skipped, allow_skip):
     if result is None:
         return ["no final test report in the log: Odoo crashed or was stopped early"]
     problems = []
@@ -99,6 +100,8 @@ def report_problems(result, offending, module):
             f"no test ran: does {module}/tests/__init__.py import the test modules,"
             " and do the test tags match?"
         )
+    if skipped and not allow_skip:
+        problems.append(f"{skipped} test(s) skipped: a skipped test is not a pass")
     if offending:
         problems.append(
             f"{len(offending)} log record(s) at WARNING, ERROR or CRITICAL"
@@ -116,9 +119,9 @@ def print_records(title, records):
             print(f"  ... ({len(lines) - len(shown)} more lines in the log)")
 
 
-def main(log, odoo_rc, host, port, user, dbname, module):
+def main(log, odoo_rc, host, port, user, dbname, module, allow_skip="0"):
     result, skipped, offending = summarize(read_records(log))
-    problems = report_problems(result, offending, module)
+    problems = report_problems(result, offending, module, skipped, allow_skip == "1")
     problem = module_problem(host, port, user, dbname, module)
     if problem:
         problems.append(problem)
@@ -147,4 +150,4 @@ def main(log, odoo_rc, host, port, user, dbname, module):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:8]))
+    sys.exit(main(*sys.argv[1:9]))

@@ -1,20 +1,15 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # ODOO_* variables are set for the callers
-# Finding and driving an Odoo 18 that lives OUTSIDE this project (scripts/test,
-# scripts/demo). Nothing here builds or fetches Odoo: it only uses one that a
-# python interpreter can already import. Source this file.
+# Finding, installing and driving the Odoo 18 that scripts/test, scripts/demo,
+# scripts/benchmark and scripts/i18n-export run. Source this file.
 #
-#   odoo_find_python
-#       Sets ODOO_PYTHON to an interpreter that imports Odoo 18. Returns
-#       0 found; 1 nothing found by auto-detection; 2 ODOO_PYTHON is set but
-#       unusable (a misconfiguration: the caller must fail, not skip).
-#       Order: $ODOO_PYTHON if set (trusted only if it really imports Odoo
-#       18); else `python3` on PATH, then /opt/*/venv/bin/python3 and
-#       /opt/*/bin/python3. ODOO_SEARCH=none disables the auto-detection
-#       (to simulate a machine without Odoo).
-#   odoo_pip_install REPO_ROOT
-#       Installs requirements-odoo.txt into that interpreter's environment
-#       (ODOO_PIP_INSTALL=0 skips it).
+#   odoo_setup REPO_ROOT
+#       Sets ODOO_PYTHON and ODOO_CMD. By default the project's own
+#       environment, REPO_ROOT/.venv-odoo, built once from ODOO_SOURCE by
+#       odoo_env_ensure (scripts/lib/odoo_env.sh). When ODOO_PYTHON names an
+#       interpreter, that Odoo is used instead (it must import Odoo 18, or
+#       this fails), and requirements-odoo.txt is pip installed into it
+#       (ODOO_PIP_INSTALL=0 skips that).
 #   odoo_addons_path REPO_ROOT
 #       Prints the --addons-path value: the repo root first, then every folder
 #       of odoo.addons.__path__ holding modules (Odoo's own addons and the
@@ -24,60 +19,35 @@
 #   odoo_free_port
 #       Prints a free TCP port on 127.0.0.1.
 
-ODOO_NOT_FOUND_HELP="set ODOO_PYTHON to a python that can import odoo 18.0"
+# shellcheck source-path=SCRIPTDIR source=odoo_env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/odoo_env.sh"
 
-# Exit status 0 if "$1" imports Odoo with major version 18.
-odoo__is_18() {
-    "$1" -c 'import sys, odoo.release as r; sys.exit(0 if r.version_info[0] == 18 else 3)' \
-        >/dev/null 2>&1
-}
-
-odoo_find_python() {
-    local cand
-    if [[ -n "${ODOO_PYTHON:-}" ]]; then
-        cand="$ODOO_PYTHON"
-        if [[ "$cand" != */* ]]; then
-            cand="$(command -v "$cand" 2>/dev/null || true)"
-        fi
+odoo_setup() {
+    local repo="$1"
+    if [[ -z "${ODOO_PYTHON:-}" ]]; then
+        odoo_env_ensure "$repo" || return 1
+    else
+        local cand="$ODOO_PYTHON"
+        [[ "$cand" == */* ]] || cand="$(command -v "$cand" 2>/dev/null || true)"
         if [[ -z "$cand" || ! -x "$cand" ]]; then
             echo "ERROR: ODOO_PYTHON=$ODOO_PYTHON is not an executable interpreter" >&2
-            return 2
+            return 1
         fi
-        if ! odoo__is_18 "$cand"; then
-            echo "ERROR: ODOO_PYTHON=$ODOO_PYTHON cannot import Odoo 18:" >&2
-            "$cand" -c 'import odoo.release as r; print("  it imports odoo", r.version, "from", r.__file__)' 2>&1 |
-                tail -n 3 | sed 's/^/  /' >&2 || true
-            return 2
+        if ! "$cand" -c 'import sys, odoo.release as r; sys.exit(r.version_info[0] != 18)' \
+            >/dev/null 2>&1; then
+            echo "ERROR: ODOO_PYTHON=$ODOO_PYTHON cannot import Odoo 18 (unset it to use" \
+                "the project's own environment)" >&2
+            return 1
         fi
         ODOO_PYTHON="$cand"
-        return 0
-    fi
-    if [[ "${ODOO_SEARCH:-auto}" == none ]]; then
-        return 1
-    fi
-    local candidates=()
-    cand="$(command -v python3 2>/dev/null || true)"
-    [[ -n "$cand" ]] && candidates+=("$cand")
-    for cand in /opt/*/venv/bin/python3 /opt/*/bin/python3; do
-        [[ -x "$cand" ]] && candidates+=("$cand")
-    done
-    for cand in "${candidates[@]}"; do
-        if odoo__is_18 "$cand"; then
-            ODOO_PYTHON="$cand"
-            return 0
+        if [[ "${ODOO_PIP_INSTALL:-1}" != 0 ]]; then
+            echo "== odoo: pip install -r requirements-odoo.txt into $ODOO_PYTHON's environment"
+            # -e . in the requirements file is relative to the working directory.
+            (cd "$repo" && PIP_DISABLE_PIP_VERSION_CHECK=1 \
+                "$ODOO_PYTHON" -m pip install -q -r requirements-odoo.txt) || return 1
         fi
-    done
-    return 1
-}
-
-odoo_pip_install() {
-    local repo="$1"
-    if [[ "${ODOO_PIP_INSTALL:-1}" == 0 ]]; then
-        return 0
     fi
-    # -e . in the requirements file is relative to the working directory.
-    (cd "$repo" && PIP_DISABLE_PIP_VERSION_CHECK=1 \
-        "$ODOO_PYTHON" -m pip install -q -r requirements-odoo.txt)
+    odoo_command
 }
 
 odoo_addons_path() {
