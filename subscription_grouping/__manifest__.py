@@ -18,6 +18,8 @@
         "security/subscription_grouping_security.xml",
         "security/sale_subscription_group_billing_report_security.xml",
         "security/sale_subscription_security.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/sale_subscription_group_views.xml",
         "views/sale_subscription_views.xml",
         "views/res_partner_views.xml",

@@ -4,6 +4,7 @@ from . import res_company
 from . import res_partner
 from . import sale_subscription
 from . import sale_subscription_group
+from . import sale_subscription_group_run
 from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line

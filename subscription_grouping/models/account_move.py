@@ -40,6 +40,12 @@ class AccountMove(models.Model):
     subscription_group_send_error = fields.Text(
         string="Group Sending Error", copy=False, readonly=True
     )
+    subscription_group_send_failed_on = fields.Date(
+        string="Group Sending Failed On",
+        copy=False,
+        readonly=True,
+        help="The day sending last failed: it is tried again on a later day.",
+    )
 
     def init(self):
         res = super().init()
@@ -67,13 +73,31 @@ class AccountMove(models.Model):
         return super()._reverse_moves(default_values_list, cancel)
 
     @api.model
-    def _cron_send_subscription_group_invoices(self, limit=200):
-        moves = self.search(
-            [("subscription_group_send_state", "in", ("to_send", "failed"))],
-            limit=limit,
-            order="id",
-        )
+    def _cron_send_subscription_group_invoices(self, limit=50):
+        """Scheduled action: send one batch of merged invoices by email.
+
+        Invoices whose sending failed are tried again on a later day, not in
+        the same run: the cron runner calls again while invoices are left.
+        """
+        today = fields.Date.context_today(self)
+        domain = [
+            "|",
+            ("subscription_group_send_state", "=", "to_send"),
+            "&",
+            ("subscription_group_send_state", "=", "failed"),
+            "|",
+            ("subscription_group_send_failed_on", "=", False),
+            ("subscription_group_send_failed_on", "<", today),
+        ]
+        moves = self.search(domain, limit=limit, order="id")
         moves._send_subscription_group_invoices()
+        remaining = self.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(moves), remaining=remaining)
+        if moves and remaining:
+            self.env.ref(
+                "subscription_grouping.ir_cron_send_subscription_group_invoices"
+            )._trigger()
+        return moves
 
     def _send_subscription_group_invoices(self):
         """Send each merged invoice by email, recording failures for a retry.
@@ -83,6 +107,7 @@ class AccountMove(models.Model):
         members' dates advanced, and is tried again by the next run.
         """
         sender = self.env["account.move.send"]
+        failed_on = fields.Date.context_today(self)
         sent = self.browse()
         for move in self:
             settings = {"sending_methods": ["email"]}
@@ -104,6 +129,7 @@ class AccountMove(models.Model):
                     {
                         "subscription_group_send_state": "failed",
                         "subscription_group_send_error": str(error),
+                        "subscription_group_send_failed_on": failed_on,
                     }
                 )
             else:
@@ -112,5 +138,6 @@ class AccountMove(models.Model):
             {
                 "subscription_group_send_state": "sent",
                 "subscription_group_send_error": False,
+                "subscription_group_send_failed_on": False,
             }
         )

@@ -285,12 +285,6 @@ class SaleSubscription(models.Model):
                     )
         return vals
 
-    @api.model
-    def cron_subscription_management(self):
-        res = super().cron_subscription_management()
-        self.env["sale.subscription.group"]._cron_run()
-        return res
-
     def generate_invoice(self):
         # Grouped subscriptions are billed by their group, on its run dates;
         # paused ones not at all.

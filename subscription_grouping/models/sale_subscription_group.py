@@ -263,6 +263,10 @@ class SaleSubscriptionGroup(models.Model):
         self.ensure_one()
         self._check_grouping_manager()
         invoices = self._run(self.next_run_date or fields.Date.context_today(self))
+        self._clear_billing_failure()
+        invoices.filtered(
+            lambda move: move.subscription_group_send_state == "to_send"
+        )._send_subscription_group_invoices()
         return invoices[:1]._get_records_action() if invoices else True
 
     @api.model
@@ -804,12 +808,6 @@ class SaleSubscriptionGroup(models.Model):
 
     # -- run ------------------------------------------------------------------
     @api.model
-    def _cron_run(self, date_ref=None):
-        date_ref = date_ref or fields.Date.context_today(self)
-        self.search(self._get_run_domain(date_ref))._run(date_ref)
-        self.env["account.move"]._cron_send_subscription_group_invoices()
-
-    @api.model
     def _get_run_domain(self, date_ref):
         return [("next_run_date", "<=", date_ref)]
 
@@ -839,9 +837,6 @@ class SaleSubscriptionGroup(models.Model):
             groups = billed.subscription_group_id.filtered(
                 lambda group: group.next_run_date and group.next_run_date <= date_ref
             )
-        invoices.filtered(
-            "subscription_group_send_state"
-        )._send_subscription_group_invoices()
         return invoices
 
     def _get_running_members(self):

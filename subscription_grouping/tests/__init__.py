@@ -1,6 +1,7 @@
 from . import test_core_bridge
 from . import test_join
 from . import test_run
+from . import test_bill_run
 from . import test_lifecycle
 from . import test_preview
 from . import test_sequences

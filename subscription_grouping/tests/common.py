@@ -116,9 +116,15 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
         return subscription
 
     def _cron(self, day):
-        """The scheduled action users already have, run on ``day``."""
+        """The scheduled actions of a night, run on ``day``: subscription_oca's
+        own billing, then the groups' (all its batches), then sending."""
         with freeze_time(day):
             self.env["sale.subscription"].cron_subscription_management()
+            Group = self.env["sale.subscription.group"]
+            while Group._cron_bill():
+                pass
+            while self.env["account.move"]._cron_send_subscription_group_invoices():
+                pass
 
     def _invoices(self, partner=None):
         return self.env["account.move"].search(

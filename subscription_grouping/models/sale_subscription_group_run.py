@@ -1,0 +1,196 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The scheduled bill run: bounded batches of due groups, a failing group alone.
+
+Each call of the scheduled action bills one batch of due groups and reports
+its progress to Odoo's cron runner, which commits after each call and calls
+again while groups are left (up to ten times, then as soon as a worker is
+free). A killed call loses only its own batch, which the next call takes
+again; a group's invoice and its members' advanced dates are written in the
+same transaction, and the unique index on (group, run date) is the last
+guard against a second invoice for one date.
+"""
+
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from .sale_subscription_group import MANAGER_GROUP
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE_PARAM = "subscription_grouping.bill_batch_size"
+DEFAULT_BATCH_SIZE = 50
+BILLING_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_billing_failed"
+
+
+class SaleSubscriptionGroup(models.Model):
+    _name = "sale.subscription.group"
+    _inherit = ["sale.subscription.group", "mail.activity.mixin"]
+
+    billing_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the last scheduled billing of this group failed. The group is "
+        "billed again by the next day's scheduled run, or at once with Invoice "
+        "Now; the message goes away when it is billed.",
+    )
+    billing_error_run_date = fields.Date(
+        string="Failed Run Date", readonly=True, copy=False
+    )
+    billing_failed_on = fields.Date(
+        string="Billing Failed On",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The day the scheduled run last failed to bill this group: it is "
+        "not tried again that day.",
+    )
+
+    # -- the scheduled action -------------------------------------------------
+    @api.model
+    def _cron_bill(self, date_ref=None):
+        """Bill one batch of the groups due on ``date_ref`` (default today)."""
+        today = fields.Date.context_today(self)
+        date_ref = date_ref or today
+        domain = self._get_bill_domain(date_ref, today)
+        groups = self.search(
+            domain, limit=self._get_bill_batch_size(), order="next_run_date, id"
+        )._lock_for_run()
+        if groups:
+            groups._bill(date_ref)
+        remaining = self.search_count(domain)
+        # a failed group counts as done: it waits for tomorrow's run, and the
+        # cron runner must not take a batch of failures for a stalled job
+        self.env["ir.cron"]._notify_progress(done=len(groups), remaining=remaining)
+        if groups and remaining:
+            self.env.ref(
+                "subscription_grouping.ir_cron_bill_subscription_groups"
+            )._trigger()
+        return groups
+
+    @api.model
+    def _get_bill_domain(self, date_ref, today):
+        """Groups due by ``date_ref``, except those that failed ``today``."""
+        return self._get_run_domain(date_ref) + [
+            "|",
+            ("billing_failed_on", "=", False),
+            ("billing_failed_on", "<", today),
+        ]
+
+    @api.model
+    def _get_bill_batch_size(self):
+        """Groups per call: small enough for ten calls of Odoo's cron runner to
+        stay well inside a worker's time limit (system parameter
+        subscription_grouping.bill_batch_size)."""
+        # system parameters are read by every user's run: sudo for the read only
+        value = self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM)
+        if value and value.strip().isdigit() and int(value) > 0:
+            return int(value)
+        return DEFAULT_BATCH_SIZE
+
+    # -- billing in isolation -------------------------------------------------
+    def _bill(self, date_ref):
+        """Bill the groups of ``self`` up to ``date_ref``, each failure alone.
+
+        The whole batch is tried at once, in one savepoint (one batched
+        ``account.move.create``); when it fails, each group is tried again in a
+        savepoint of its own, so that a failing group is recorded and skipped
+        and every other group is billed.
+        """
+        try:
+            with self.env.cr.savepoint():
+                invoices = self._run(date_ref)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # another transaction changed the same rows: no failure of a
+            # group; the caller's transaction is retried as a whole
+            raise
+        # Whatever else one group's invoice raises (a deprecated account, a
+        # tax of another company, another module's constraint) must not stop
+        # the others: it is kept on the group and shown to its managers.
+        except Exception as error:  # noqa: BLE001
+            if len(self) > 1:
+                invoices = self.env["account.move"]
+                for group in self:
+                    invoices |= group._bill(date_ref)
+                return invoices
+            self._record_billing_failure(error)
+            return self.env["account.move"]
+        self._clear_billing_failure()
+        return invoices
+
+    def _record_billing_failure(self, error):
+        """Keep why the group could not be billed, tell its managers."""
+        self.ensure_one()
+        if isinstance(error, UserError | ValidationError):
+            message = error.args[0]
+            _logger.warning("Billing group %s failed: %s", self.display_name, message)
+        else:
+            message = f"{type(error).__name__}: {error}"
+            _logger.exception("Billing group %s failed", self.display_name)
+        run_date = self.next_run_date
+        self.write(
+            {
+                "billing_error": message,
+                "billing_error_run_date": run_date,
+                "billing_failed_on": fields.Date.context_today(self),
+            }
+        )
+        self._message_log(
+            body=Markup("<p>%s</p><p>%s</p>")
+            % (
+                self.env._(
+                    "The merged invoice for %(date)s could not be made; the group "
+                    "is billed again by the next scheduled run.",
+                    date=run_date,
+                ),
+                message,
+            )
+        )
+        self._schedule_billing_failure_activity(message)
+
+    def _schedule_billing_failure_activity(self, message):
+        """One open activity per failing group, for a grouping manager."""
+        activity_type = self.env.ref(BILLING_FAILED_ACTIVITY)
+        if self.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == activity_type
+        ):
+            return
+        user = self._get_billing_failure_user()
+        if user:
+            self.activity_schedule(
+                BILLING_FAILED_ACTIVITY, user_id=user.id, note=message
+            )
+
+    def _get_billing_failure_user(self):
+        """Who is asked to look at a failed billing: the customer's
+        salesperson when a grouping manager, else the first manager of the
+        group's company."""
+        self.ensure_one()
+        managers = self.env.ref(MANAGER_GROUP).users.filtered(
+            lambda user: not user.share and self.company_id in user.company_ids
+        )
+        salesperson = self.partner_id.user_id
+        if salesperson in managers:
+            return salesperson
+        return managers.sorted("id")[:1]
+
+    def _clear_billing_failure(self):
+        failed = self.filtered("billing_error")
+        if not failed:
+            return
+        failed.write(
+            {
+                "billing_error": False,
+                "billing_error_run_date": False,
+                "billing_failed_on": False,
+            }
+        )
+        failed.activity_feedback(
+            [BILLING_FAILED_ACTIVITY],
+            feedback=self.env._("Billed by a later run."),
+        )
