@@ -26,9 +26,13 @@ class TestBillRun(SubscriptionGroupingCase):
             )
             for index in range(5)
         ]
+        # posted invoices: Odoo checks a posted entry's accounts
+        template = cls._create_template(
+            "Monthly posted", 1, "months", invoicing_mode="invoice"
+        )
         cls.subscriptions = [
             cls._create_subscription(
-                cls.template_monthly, "2026-12-01", [100.0 + index], partner=customer
+                template, "2026-12-01", [100.0 + index], partner=customer
             )
             for index, customer in enumerate(cls.customers)
         ]
@@ -181,6 +185,7 @@ class TestBillRun(SubscriptionGroupingCase):
                     "subscription_group_run_date": d("2026-12-01"),
                     "invoice_date": d("2026-12-01"),
                     "amount_untaxed": 102.0,
+                    "state": "posted",
                 }
             ],
         )

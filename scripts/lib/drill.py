@@ -1,0 +1,431 @@
+"""The fault drill: run by scripts/drill (a script that prints figures, not a test).
+
+It builds a book of grouped and ungrouped customers in a database of a
+throwaway cluster, then plays rounds. Each round picks the next run date and
+lets several worker processes bill it at once, as Odoo's cron runner does:
+each worker calls the scheduled action ``sale.subscription.group._cron_bill``
+and commits after each call (one batch of groups), then sends the merged
+invoices the same way. While they work, the drill kills workers with SIGKILL
+at random moments (in a batch, between batches, while sending) and starts new
+ones; once in the drill it restarts PostgreSQL itself (immediate mode, like a
+crash) under the workers' feet. When a round's workers are done, it checks
+from the database alone:
+
+* duplicates: a group with two customer invoices for one run date;
+* missed: a group due on the round's date with neither its invoice nor a
+  recorded billing failure;
+* coverage: every subscription's service periods (invoice lines and pending
+  charges) must tile its billable life, from its first unpaid day to its
+  next invoice date, with no gap and no overlap (DESIGN's first invariant):
+  an invoice without its advanced dates, or dates advanced without their
+  invoice, shows here as an overlap or a gap;
+* half-written: a merged invoice with no product line.
+
+The workers are forked from the drill's process once Odoo's registry is
+loaded (every database connection closed first), so a new worker starts in
+milliseconds and a round takes about a second.
+"""
+
+import argparse
+import contextlib
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from subscription_grouping_core import Period, check_coverage
+
+BOOK_START = date(2024, 1, 1)  # grouping is switched on that day
+PHASES = ("starting", "in a batch", "between batches", "sending", "done")
+
+
+# ------------------------------------------------------------------ arguments
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--customers", type=int, default=60)
+    parser.add_argument("--batch-size", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--pg-restart", default="", help="command restarting PG")
+    args, odoo_args = parser.parse_known_args(argv)
+    args.odoo_args = odoo_args
+    return args
+
+
+def start_odoo(odoo_args):
+    import odoo
+
+    odoo.tools.config.parse_config([*odoo_args, "--log-level=critical"])
+    return odoo
+
+
+def environment(db):
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    cr = Registry(db).cursor()
+    return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+
+# ------------------------------------------------------------------ the book
+def build_book(db, customers, batch_size, rng):
+    """Customers with 1 to 4 subscriptions of mixed cadences and dates.
+
+    Two grouped customers in three; grouping is switched on on BOOK_START,
+    each customer on its own billing day.
+    """
+    from odoo import Command
+
+    env = environment(db)
+    try:
+        company = env.company
+        product = env["product.product"].create(
+            {
+                "name": "Drill Service",
+                "type": "service",
+                "company_id": company.id,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        pricelist = env["product.pricelist"].create(
+            {"name": "Drill", "currency_id": company.currency_id.id}
+        )
+        templates = env["sale.subscription.template"].create(
+            [
+                {
+                    "name": name,
+                    "recurring_interval": interval,
+                    "recurring_rule_type": "months",
+                    "invoicing_mode": mode,
+                }
+                for name, interval, mode in (
+                    ("Drill Monthly", 1, "draft"),
+                    ("Drill Monthly Posted", 1, "invoice"),
+                    ("Drill Monthly Sent", 1, "invoice_send"),
+                    ("Drill Quarterly", 3, "draft"),
+                )
+            ]
+        )
+        stage = env["sale.subscription.stage"].search(
+            [("type", "=", "in_progress")], order="sequence", limit=1
+        )
+        partners = env["res.partner"].create(
+            [
+                {
+                    "name": f"Drill Customer {index:03d}",
+                    "is_company": True,
+                    "property_product_pricelist": pricelist.id,
+                }
+                for index in range(customers)
+            ]
+        )
+        vals_list, first_unpaid = [], []
+        for partner in partners:
+            template = templates[rng.randrange(len(templates))]
+            for _sub in range(rng.randint(1, 4)):
+                next_date = BOOK_START + timedelta(days=rng.randrange(0, 60))
+                first_unpaid.append(next_date)
+                vals_list.append(
+                    {
+                        "partner_id": partner.id,
+                        "template_id": template.id,
+                        "pricelist_id": pricelist.id,
+                        "date_start": next_date,
+                        "recurring_next_date": next_date,
+                        "sale_subscription_line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": product.id,
+                                    "price_unit": rng.choice((9.99, 49.0, 100.0)),
+                                    "product_uom_qty": 1.0,
+                                }
+                            )
+                        ],
+                    }
+                )
+        subscriptions = env["sale.subscription"].create(vals_list)
+        with freeze_time(BOOK_START):
+            subscriptions.write({"stage_id": stage.id})
+        for sub, next_date in zip(subscriptions, first_unpaid, strict=True):
+            sub.recurring_next_date = next_date
+        grouped = partners.filtered(lambda partner: partner.id % 3)
+        with freeze_time(BOOK_START):
+            for partner in grouped:
+                partner.write(
+                    {
+                        "subscription_grouping": True,
+                        "subscription_grouping_anchor_day": rng.choice((1, 15, 28)),
+                    }
+                )
+        env["ir.config_parameter"].set_param(
+            "subscription_grouping.bill_batch_size", str(batch_size)
+        )
+        env.cr.commit()
+        return (
+            {
+                sub.id: first
+                for sub, first in zip(subscriptions, first_unpaid, strict=True)
+            },
+            len(grouped),
+            len(subscriptions),
+        )
+    finally:
+        env.cr.close()
+
+
+# ------------------------------------------------------------------ workers
+def worker(db, run_date, phase, seed):
+    """Bill ``run_date`` as the cron runner does: commit after each batch.
+
+    Between two calls the runner commits and books its progress; the short
+    pause stands for that. A worker whose connection breaks (PostgreSQL
+    restarted) exits with status 3, and the drill starts another one.
+    """
+    random.seed(seed)
+    try:
+        env = environment(db)
+    except Exception:  # noqa: BLE001 - the database is restarting
+        sys.exit(3)
+    try:
+        Group = env["sale.subscription.group"]
+        Move = env["account.move"]
+        while True:
+            phase.value = PHASES.index("in a batch")
+            billed = Group._cron_bill(run_date)
+            env.cr.commit()
+            phase.value = PHASES.index("between batches")
+            time.sleep(0.005)
+            if not billed:
+                break
+        while True:
+            phase.value = PHASES.index("sending")
+            sent = Move._cron_send_subscription_group_invoices()
+            env.cr.commit()
+            if not sent:
+                break
+        phase.value = PHASES.index("done")
+    except Exception as error:  # noqa: BLE001 - reported, the worker is replaced
+        print(f"   worker {os.getpid()}: {type(error).__name__}: {error}".strip())
+        sys.exit(3)
+    finally:
+        with contextlib.suppress(Exception):
+            env.cr.close()
+
+
+def spawn(db, run_date, rng):
+    phase = multiprocessing.Value("i", 0)
+    process = multiprocessing.Process(
+        target=worker, args=(db, run_date, phase, rng.randrange(1 << 30))
+    )
+    process.start()
+    return process, phase
+
+
+def play_round(args, run_date, rng, stats, restart_pg):
+    """Workers bill ``run_date`` at once; some are killed and replaced."""
+    running = [spawn(args.db, run_date, rng) for _ in range(args.workers)]
+    kills_left = rng.choice((0, 1, 1, 2, 3))
+    deadline = time.monotonic() + 120
+    while running:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"round {run_date}: workers still running after 120 s")
+        time.sleep(rng.uniform(0.01, 0.3))
+        if restart_pg:
+            restart_pg()
+            restart_pg = None
+            stats["PostgreSQL restarts"] += 1
+        alive = [(proc, phase) for proc, phase in running if proc.is_alive()]
+        for proc, _phase in running:
+            if not proc.is_alive():
+                proc.join()
+                if proc.exitcode:
+                    stats["workers ended by an error (restarted)"] += 1
+        if kills_left and alive:
+            if kill_one(alive, rng.choice(PHASES[1:4]), stats):
+                kills_left -= 1
+        # every worker that did not finish its work is replaced
+        running = [
+            item if item[0].is_alive() else spawn(args.db, run_date, rng)
+            for item in running
+            if item[0].is_alive() or item[0].exitcode != 0
+        ]
+
+
+def kill_one(workers, wanted, stats, patience=0.5):
+    """SIGKILL a worker, in the ``wanted`` phase if one gets there soon."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        in_phase = [item for item in workers if PHASES[item[1].value] == wanted]
+        if in_phase:
+            break
+        time.sleep(0.001)
+    else:
+        in_phase = [item for item in workers if PHASES[item[1].value] != "done"]
+    for proc, phase in in_phase[:1]:
+        where = PHASES[phase.value]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        stats["kills"] += 1
+        stats[f"kills {where}"] += 1
+        return True
+    return False
+
+
+# ------------------------------------------------------------------ checks
+def check(db, run_date, first_unpaid):
+    """What the database says after a round: a Counter of violations."""
+    env = environment(db)
+    try:
+        cr = env.cr
+        found = Counter()
+        cr.execute(
+            """SELECT subscription_group_id, subscription_group_run_date
+                 FROM account_move
+                WHERE subscription_group_run_date IS NOT NULL
+                  AND state != 'cancel' AND move_type = 'out_invoice'
+             GROUP BY 1, 2 HAVING count(*) > 1"""
+        )
+        found["duplicates"] = len(cr.fetchall())
+        cr.execute(
+            """SELECT id FROM sale_subscription_group
+                WHERE active AND next_run_date <= %s
+                  AND billing_error IS NULL""",
+            (run_date,),
+        )
+        found["missed"] = len(cr.fetchall())
+        cr.execute(
+            """SELECT m.id FROM account_move m
+                WHERE m.subscription_group_id IS NOT NULL
+                  AND m.move_type = 'out_invoice'
+                  AND NOT EXISTS (
+                      SELECT 1 FROM account_move_line l
+                       WHERE l.move_id = m.id AND l.display_type = 'product')"""
+        )
+        found["half-written"] = len(cr.fetchall())
+        found["coverage violations"] = coverage_violations(cr, first_unpaid)
+        return found
+    finally:
+        env.cr.close()
+
+
+def coverage_violations(cr, first_unpaid):
+    billed = defaultdict(set)
+    cr.execute(
+        """SELECT l.subscription_id, l.move_id, l.start_date, l.end_date
+             FROM account_move_line l JOIN account_move m ON m.id = l.move_id
+            WHERE l.subscription_id IS NOT NULL AND l.display_type = 'product'
+              AND m.state != 'cancel' AND m.move_type = 'out_invoice'"""
+    )
+    for sub, move, start, end in cr.fetchall():
+        billed[sub].add((f"move {move}", start, end))
+    cr.execute(
+        """SELECT subscription_id, id, date_start, date_end
+             FROM sale_subscription_group_charge WHERE state = 'pending'"""
+    )
+    for sub, charge, start, end in cr.fetchall():
+        billed[sub].add((f"charge {charge}", start, end))
+    cr.execute("SELECT id, recurring_next_date FROM sale_subscription")
+    violations = 0
+    for sub, paid_through in cr.fetchall():
+        start = first_unpaid[sub]
+        periods = [
+            (Period(begin, end + timedelta(days=1)), 1)
+            for _key, begin, end in billed[sub]
+        ]
+        coverage = check_coverage(
+            periods, Period(start, paid_through) if start < paid_through else None
+        )
+        violations += not coverage.exact
+    return violations
+
+
+# ------------------------------------------------------------------ main
+def pg_restarter(command):
+    if not command:
+        return None
+
+    def restart():
+        subprocess.run(command, shell=True, check=True, capture_output=True)
+
+    return restart
+
+
+def main(argv):
+    args = parse_args(argv)
+    rng = random.Random(args.seed)
+    start = time.monotonic()
+    odoo = start_odoo(args.odoo_args)
+    first_unpaid, grouped, subscriptions = build_book(
+        args.db, args.customers, args.batch_size, rng
+    )
+    print(
+        f"-- book: {args.customers} customers ({grouped} grouped), "
+        f"{subscriptions} subscriptions; {args.workers} workers per round, "
+        f"batches of {args.batch_size} groups; seed {args.seed}",
+        flush=True,
+    )
+    # workers are forked: no connection may cross the fork
+    odoo.sql_db.close_all()
+    multiprocessing.set_start_method("fork")
+    stats = Counter()
+    totals = Counter()
+    restart_round = rng.randrange(args.rounds) if args.pg_restart else None
+    run_date = BOOK_START
+    for number in range(args.rounds):
+        run_date += timedelta(days=rng.randint(3, 12))
+        restart = pg_restarter(args.pg_restart) if number == restart_round else None
+        play_round(args, run_date, rng, stats, restart)
+        found = check(args.db, run_date, first_unpaid)
+        odoo.sql_db.close_all()
+        totals.update(found)
+        stats["rounds"] += 1
+        if any(found.values()):
+            stats["rounds with a violation"] += 1
+            print(f"   round {number + 1} ({run_date}): {dict(found)}", flush=True)
+        if (number + 1) % 10 == 0:
+            print(
+                f"-- {number + 1} rounds, to {run_date}, {stats['kills']} kills, "
+                f"{time.monotonic() - start:.0f} s",
+                flush=True,
+            )
+    env = environment(args.db)
+    try:
+        invoices = env["account.move"].search_count(
+            [("subscription_group_id", "!=", False)]
+        )
+        failed = env["sale.subscription.group"].search_count(
+            [("billing_error", "!=", False)]
+        )
+    finally:
+        env.cr.close()
+    print("\n== fault drill")
+    for label in (
+        "rounds",
+        "kills",
+        *(f"kills {where}" for where in PHASES[1:4]),
+        "workers ended by an error (restarted)",
+        "PostgreSQL restarts",
+    ):
+        print(f"  {label:42}{stats[label]:>8,}")
+    print(f"  {'merged invoices made':42}{invoices:>8,}")
+    print(f"  {'groups with a recorded billing failure':42}{failed:>8,}")
+    for label in ("duplicates", "missed", "coverage violations", "half-written"):
+        print(f"  {label + ' (must be 0)':42}{totals[label]:>8,}")
+    print(f"  {'time (s)':42}{time.monotonic() - start:>8.0f}")
+    # a round passes when it found nothing wrong
+    failed_rounds = stats["rounds with a violation"]
+    print(f"drill: {stats['rounds'] - failed_rounds} passed, {failed_rounds} failed")
+    return 1 if failed_rounds else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
