@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -118,11 +119,25 @@ class TestBillRun(SubscriptionGroupingCase):
         account = self.company_data["default_account_revenue"].copy(
             {"name": "Old Revenue", "code": "700099"}
         )
-        product = self.product_service.copy(
-            {"name": "Legacy Hosting", "property_account_income_id": account.id}
+        product = self.env["product.product"].create(
+            {
+                "name": "Legacy Hosting",
+                "type": "service",
+                # the line takes the product's price when its product changes
+                "list_price": 102.0,
+                "company_id": self.env.company.id,
+                "taxes_id": [Command.clear()],
+                "property_account_income_id": account.id,
+            }
         )
         failing = self.subscriptions[2]
         failing.sale_subscription_line_ids.product_id = product
+        self.assertEqual(
+            failing.sale_subscription_line_ids._prepare_account_move_line()[
+                "account_id"
+            ],
+            account.id,
+        )
         account.deprecated = True
         group = failing.group_id
         manager = self.env.user
