@@ -56,6 +56,12 @@ def parse_args(argv):
     parser.add_argument("--batch-size", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--pg-restart", default="", help="command restarting PG")
+    parser.add_argument(
+        "--mutant",
+        action="store_true",
+        help="workers commit each invoice before the dates it advances: a "
+        "broken billing the drill must catch",
+    )
     args, odoo_args = parser.parse_known_args(argv)
     args.odoo_args = odoo_args
     return args
@@ -183,7 +189,21 @@ def build_book(db, customers, batch_size, rng):
 
 
 # ------------------------------------------------------------------ workers
-def worker(db, run_date, phase, seed):
+def commit_invoices_early(env):
+    """The mutant: a billing that commits its invoices before the dates."""
+    Group = type(env["sale.subscription.group"])
+    create = Group._create_invoices
+
+    def create_and_commit(self, vals_list):
+        invoices = create(self, vals_list)
+        self.env.cr.commit()
+        time.sleep(0.05)  # a window for the kills
+        return invoices
+
+    Group._create_invoices = create_and_commit
+
+
+def worker(db, run_date, phase, seed, mutant=False):
     """Bill ``run_date`` as the cron runner does: commit after each batch.
 
     Between two calls the runner commits and books its progress; the short
@@ -196,6 +216,8 @@ def worker(db, run_date, phase, seed):
     except Exception:  # noqa: BLE001 - the database is restarting
         sys.exit(3)
     try:
+        if mutant:
+            commit_invoices_early(env)
         Group = env["sale.subscription.group"]
         Move = env["account.move"]
         while True:
@@ -221,10 +243,11 @@ def worker(db, run_date, phase, seed):
             env.cr.close()
 
 
-def spawn(db, run_date, rng):
+def spawn(args, run_date, rng):
     phase = multiprocessing.Value("i", 0)
     process = multiprocessing.Process(
-        target=worker, args=(db, run_date, phase, rng.randrange(1 << 30))
+        target=worker,
+        args=(args.db, run_date, phase, rng.randrange(1 << 30), args.mutant),
     )
     process.start()
     return process, phase
@@ -232,7 +255,7 @@ def spawn(db, run_date, rng):
 
 def play_round(args, run_date, rng, stats, restart_pg):
     """Workers bill ``run_date`` at once; some are killed and replaced."""
-    running = [spawn(args.db, run_date, rng) for _ in range(args.workers)]
+    running = [spawn(args, run_date, rng) for _ in range(args.workers)]
     kills_left = rng.choice((0, 1, 1, 2, 3))
     deadline = time.monotonic() + 120
     while running:
@@ -254,7 +277,7 @@ def play_round(args, run_date, rng, stats, restart_pg):
                 kills_left -= 1
         # every worker that did not finish its work is replaced
         running = [
-            item if item[0].is_alive() else spawn(args.db, run_date, rng)
+            item if item[0].is_alive() else spawn(args, run_date, rng)
             for item in running
             if item[0].is_alive() or item[0].exitcode != 0
         ]
@@ -370,7 +393,8 @@ def main(argv):
     print(
         f"-- book: {args.customers} customers ({grouped} grouped), "
         f"{subscriptions} subscriptions; {args.workers} workers per round, "
-        f"batches of {args.batch_size} groups; seed {args.seed}",
+        f"batches of {args.batch_size} groups; seed {args.seed}"
+        + (" (MUTANT: invoices committed before their dates)" if args.mutant else ""),
         flush=True,
     )
     # workers are forked: no connection may cross the fork
