@@ -40,6 +40,8 @@ import pickle
 import pstats
 import resource
 import shutil
+import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -102,8 +104,13 @@ def parse_args(argv):
     parser.add_argument("--grouped-only", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    # today by default: a real server's scheduled action bills what is due
+    # today (the in-process runs freeze time on the run date)
+    parser.add_argument("--run-date", type=date.fromisoformat, default=date.today())
     parser.add_argument(
-        "--run-date", type=date.fromisoformat, default=date(2025, 10, 28)
+        "--server",
+        action="store_true",
+        help="also bill a copy in a real multi-worker Odoo server",
     )
     parser.add_argument("sizes", nargs="*", default=["500:100"], help="N:M")
     args, odoo_args = parser.parse_known_args(argv)
@@ -529,6 +536,177 @@ def probe_group_sizes(db, fixture, run_date):
         return results
 
 
+# ------------------------------------------------------------------ server
+@dataclass
+class ServerRun:
+    """What billing in a real Odoo server took."""
+
+    label: str
+    seconds: float  # from the server's start to the last group billed
+    invoices: int
+    groups: int  # groups that were due
+    left: int  # groups still due and not failed at the end
+    failed: int  # groups with a recorded billing failure
+    peak_mib: float  # the largest resident memory of one server process
+    limit_kills: int  # workers stopped by Odoo's time or memory limits
+
+
+def due_count(cr, run_date):
+    cr.execute(
+        """SELECT count(*) FROM sale_subscription_group
+            WHERE active AND next_run_date <= %s AND billing_error IS NULL""",
+        (run_date,),
+    )
+    return cr.fetchone()[0]
+
+
+def run_in_server(args, db, run_date, label, server_args, timeout=1800):
+    """Start an Odoo server on ``db`` with the bill action due, wait until every
+    due group is billed (or has failed), stop it.
+
+    The server keeps Odoo's default time and memory limits. Every other
+    scheduled action is switched off in this throwaway copy, so that the
+    cron worker does only the billing.
+    """
+    import psutil
+
+    from odoo.tools import config
+
+    with environment(db) as env:
+        cron = env.ref("subscription_grouping.ir_cron_bill_subscription_groups")
+        env.cr.execute("UPDATE ir_cron SET active = (id = %s)", (cron.id,))
+        env.cr.execute(
+            "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' - interval "
+            "'1 minute' WHERE id = %s",
+            (cron.id,),
+        )
+        groups = due_count(env.cr, run_date)
+        invoices_before = env["account.move"].search_count(
+            [("subscription_group_id", "!=", False)]
+        )
+    release(db)
+    log = REPO / ".tmp" / "benchmark" / f"server-{db}-{label.replace(' ', '-')}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "server",
+        *args.odoo_args,
+        f"--database={db}",
+        f"--db-filter=^{db}$",
+        "--http-interface=127.0.0.1",
+        f"--http-port={free_port()}",
+        f"--logfile={log}",
+        "--log-level=info",
+        *server_args,
+    ]
+    server = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603
+    peak = 0.0
+    left = groups
+    conn = psycopg2.connect(
+        host=config["db_host"],
+        port=config["db_port"],
+        user=config["db_user"],
+        dbname=db,
+    )
+    conn.autocommit = True
+    try:
+        wait_until_serving(server, command, timeout)
+        start = CLOCK.perf_counter()
+        with conn.cursor() as cr:
+            while CLOCK.perf_counter() - start < timeout:
+                if left == groups:
+                    # wake the cron worker up, as a trigger does (it listens
+                    # once it has started: repeated until billing begins)
+                    cr.execute("NOTIFY cron_trigger, %s", (db,))
+                time.sleep(0.5)
+                peak = max(peak, resident_mib(psutil.Process(server.pid)))
+                left = due_count(cr, run_date)
+                if not left or server.poll() is not None:
+                    break
+            seconds = CLOCK.perf_counter() - start
+            cr.execute(
+                "SELECT count(*) FROM account_move WHERE subscription_group_id IS NOT "
+                "NULL"
+            )
+            invoices = cr.fetchone()[0] - invoices_before
+            cr.execute(
+                "SELECT count(*) FROM sale_subscription_group WHERE billing_error IS "
+                "NOT NULL"
+            )
+            failed = cr.fetchone()[0]
+    finally:
+        conn.close()
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    text = log.read_text(errors="replace")
+    kills = sum(text.count(mark) for mark in LIMIT_MARKS)
+    return ServerRun(label, seconds, invoices, groups, left, failed, peak, kills)
+
+
+def wait_until_serving(server, command, timeout):
+    """Wait for the server's HTTP port to answer (its workers are up)."""
+    import urllib.request
+
+    port = next(arg for arg in command if arg.startswith("--http-port=")).split("=")[1]
+    deadline = CLOCK.perf_counter() + timeout
+    while CLOCK.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the Odoo server stopped at once: {command}")
+        with contextlib.suppress(OSError):
+            url = f"http://127.0.0.1:{port}/web/health"
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - loopback
+                return
+        time.sleep(0.5)
+    raise RuntimeError("the Odoo server did not answer")
+
+
+# what Odoo's prefork server logs when a limit stops a worker
+LIMIT_MARKS = ("time limit", "memory limit", "virtual real time limit")
+
+
+def resident_mib(process):
+    """The largest resident memory among ``process`` and its children."""
+    sizes = []
+    for proc in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(Exception):
+            sizes.append(proc.memory_info().rss)
+    return max(sizes, default=0) / 2**20
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def print_server_runs(runs):
+    print("\n== billing in a real Odoo server (default time and memory limits)")
+    print(
+        f"  {'':34}{'time (s)':>10}{'groups':>8}{'invoices':>10}{'left':>6}"
+        f"{'failed':>8}{'peak MiB':>10}{'killed':>8}"
+    )
+    for run in runs:
+        print(
+            f"  {run.label:34}{run.seconds:>10.1f}{run.groups:>8,}{run.invoices:>10,}"
+            f"{run.left:>6,}{run.failed:>8,}{run.peak_mib:>10,.0f}{run.limit_kills:>8}"
+        )
+    print("  (time from the server answering to the last group billed)")
+    for run in runs:
+        ok = not run.left and not run.limit_kills and run.invoices >= run.groups
+        target(
+            ok,
+            f"{run.label}: every due group billed ({run.invoices:,} invoices for "
+            f"{run.groups:,} groups), no worker stopped by a limit",
+        )
+
+
 # ------------------------------------------------------------------ report
 ROWS = (  # label, Side attribute, decimals
     ("wall time (s)", "seconds", 2),
@@ -670,8 +848,8 @@ def say(text):
 
 
 def measure_size(args, n, m, dbs):
-    """Build the data of a size in dbs[0], bill copies dbs[1] and dbs[2]."""
-    data, copy_a, copy_b = dbs
+    """Build the data of a size in dbs[0], bill copies dbs[1] to dbs[3]."""
+    data, copy_a, copy_b, copy_c = dbs
     run_date = args.run_date
     say(f"{n}:{m}: building the data in {data}")
     copy_db(args.db, data)
@@ -680,6 +858,8 @@ def measure_size(args, n, m, dbs):
     say(f"{n}:{m}: built in {CLOCK.perf_counter() - start:.1f} s; copying it twice")
     copy_db(data, copy_a)
     copy_db(data, copy_b)
+    if args.server:
+        copy_db(data, copy_c)
     release(data)
     ungrouped = renewal_ungrouped = None
     if not args.grouped_only:
@@ -697,6 +877,21 @@ def measure_size(args, n, m, dbs):
     say(f"{n}:{m}: group-size scenario in {copy_b}")
     probe = probe_group_sizes(copy_b, fixture, run_date)
     release(copy_b)
+    server_runs = []
+    if args.server:
+        say(f"{n}:{m}: grouping (setup), then billing in a real server, {copy_c}")
+        with environment(copy_c) as env:
+            customers = env["sale.subscription"].search([]).partner_id
+            group_customers(env, customers, run_date)
+        server_runs.append(
+            run_in_server(
+                args,
+                copy_c,
+                run_date,
+                "scheduled action, 2 workers",
+                ["--workers=2", "--max-cron-threads=1"],
+            )
+        )
 
     heading = f"{n:,} subscriptions, {m:,} customers ({n / m:g} per customer)"
     next_month = run_date + relativedelta(months=1)
@@ -725,13 +920,15 @@ def measure_size(args, n, m, dbs):
         floor,
         probe,
     )
+    if server_runs:
+        print_server_runs(server_runs)
     if profile_to:
         print_profile(profile_to, n, m)
     sys.stdout.flush()
 
 
 def bench_size(args, n, m):
-    dbs = [f"{args.db}_{n}_{m}{tail}" for tail in ("", "_a", "_b")]
+    dbs = [f"{args.db}_{n}_{m}{tail}" for tail in ("", "_a", "_b", "_c")]
     try:
         measure_size(args, n, m, dbs)
     finally:
