@@ -7,5 +7,6 @@ from . import sale_subscription_group
 from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line
+from . import sale_subscription_template
 from . import sale_subscription_group_billing_report
 from . import res_config_settings
