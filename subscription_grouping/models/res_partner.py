@@ -117,14 +117,13 @@ class ResPartner(models.Model):
             ("partner_id", "child_of", self.ids),
             ("company_id", "not in", self.env.companies.ids),
         ]
-        # sudo: to name what the user cannot see, and so not leave it out
+        # sudo: to name what the user cannot see rather than leave it out
         # silently; only the companies' names are read
+        subscriptions = self.env["sale.subscription"].sudo()
+        groups = self.env["sale.subscription.group"].sudo()
         outside = (
-            self.env["sale.subscription"]
-            .sudo()
-            .search(domain + [("in_progress", "=", True)])
-            .company_id
-            | self.env["sale.subscription.group"].sudo().search(domain).company_id
+            subscriptions.search(domain + [("in_progress", "=", True)]).company_id
+            | groups.search(domain).company_id
         )
         if outside:
             raise UserError(
