@@ -970,22 +970,19 @@ class SaleSubscriptionGroup(models.Model):
         wrong, before anything is written: with what to fix, and where."""
         self.ensure_one()
         company = self.company_id
-        journal = (
-            self.env["account.move"]
-            .with_company(company)
-            .new(
-                {
-                    key: vals[key]
-                    for key in ("move_type", "company_id", "currency_id", "journal_id")
-                    if key in vals
-                }
-            )
-            .journal_id
-        )
+        default_account = None
         for _command, _id, line_vals in vals["invoice_line_ids"]:
             if line_vals.get("display_type"):
                 continue
-            self._check_invoice_line_vals(line_vals, journal)
+            account = self.env["account.account"].browse(line_vals.get("account_id"))
+            if not account:
+                if default_account is None:
+                    journal = self._get_invoice_journal(vals)
+                    default_account = self.fiscal_position_id.map_account(
+                        journal.default_account_id
+                    )
+                account = default_account
+            self._check_invoice_line_vals(line_vals, account, vals)
         currency = self.currency_id
         if currency != company.currency_id and not self.env[
             "res.currency.rate"
@@ -1008,13 +1005,9 @@ class SaleSubscriptionGroup(models.Model):
             )
         if self.invoicing_mode == "draft":
             return  # a draft may be redated before it is posted
+        # customer invoices and credit notes are in sale journals
         locks = company._get_lock_date_violations(
-            vals["invoice_date"],
-            fiscalyear=True,
-            sale=journal.type == "sale",
-            purchase=False,
-            tax=False,
-            hard=True,
+            vals["invoice_date"], sale=True, purchase=False, tax=False
         )
         if locks:
             raise UserError(
@@ -1028,29 +1021,29 @@ class SaleSubscriptionGroup(models.Model):
                 )
             )
 
-    def _check_invoice_line_vals(self, line_vals, journal):
-        """The account and taxes of one invoice line of the group."""
+    def _get_invoice_journal(self, vals):
+        """The journal the document of ``vals`` gets: the group's, else the
+        one Odoo picks for it."""
+        keys = ("move_type", "company_id", "currency_id", "journal_id")
+        return (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .new({key: vals[key] for key in keys if key in vals})
+            .journal_id
+        )
+
+    def _check_invoice_line_vals(self, line_vals, account, vals):
+        """The income account (``account``, as Odoo will fill it) and the taxes
+        of one invoice line of the group."""
         company = self.company_id
-        values = {
-            "subscription": self.env["sale.subscription"]
-            .browse(line_vals.get("subscription_id"))
-            .display_name,
-            "product": self.env["product.product"]
-            .browse(line_vals.get("product_id"))
-            .display_name
-            or line_vals.get("name"),
-        }
-        account = self.env["account.account"].browse(
-            line_vals.get("account_id")
-        ) or self.fiscal_position_id.map_account(journal.default_account_id)
         if not account:
             raise UserError(
                 self.env._(
                     "%(product)s on %(subscription)s has no income account, and "
                     "the journal %(journal)s no default account: set one on the "
                     "product, its category or the journal.",
-                    journal=journal.display_name,
-                    **values,
+                    journal=self._get_invoice_journal(vals).display_name,
+                    **self._describe_invoice_line(line_vals),
                 )
             )
         if account.deprecated:
@@ -1060,7 +1053,7 @@ class SaleSubscriptionGroup(models.Model):
                     "%(subscription)s is deprecated: set another one on the product "
                     "or its category.",
                     account=account.display_name,
-                    **values,
+                    **self._describe_invoice_line(line_vals),
                 )
             )
         tax_ids = [
@@ -1082,9 +1075,19 @@ class SaleSubscriptionGroup(models.Model):
                     "%(company)s on the subscription line.",
                     taxes=", ".join(foreign.mapped("display_name")),
                     company=company.display_name,
-                    **values,
+                    **self._describe_invoice_line(line_vals),
                 )
             )
+
+    def _describe_invoice_line(self, line_vals):
+        """The names a refusal of one invoice line gives."""
+        product = self.env["product.product"].browse(line_vals.get("product_id"))
+        return {
+            "subscription": self.env["sale.subscription"]
+            .browse(line_vals.get("subscription_id"))
+            .display_name,
+            "product": product.display_name or line_vals.get("name"),
+        }
 
     def _prepare_invoice_line_vals(self, subscriptions, periods, charges):
         """Per subscription: a section, its full periods, then its charges."""
