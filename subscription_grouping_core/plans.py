@@ -42,6 +42,7 @@ class Reason(enum.Enum):
     CADENCE = "cadence"  # days or weeks cannot follow a monthly anchor
     NO_LINES = "no_lines"  # nothing to bill
     NO_NEXT_DATE = "no_next_date"  # no paid-through date (not running)
+    NEGATIVE = "negative"  # its lines add up to a credit: no invoice can bill it
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ def join_refusal(member):
         return Reason.NO_NEXT_DATE
     if not member.lines:
         return Reason.NO_LINES
+    if sum(line.price for line in member.lines) < 0:
+        return Reason.NEGATIVE
     return None
 
 

@@ -117,6 +117,7 @@ def test_join_yearly_member_with_an_anchor_month():
         ),
         (member("E", date(2026, 11, 15)), Reason.NO_LINES),
         (member("N", None, "5.00"), Reason.NO_NEXT_DATE),
+        (member("C", date(2026, 11, 15), "10.00", "-30.00"), Reason.NEGATIVE),
     ],
 )
 def test_join_refusals_carry_their_reason(subscription, reason):
@@ -379,3 +380,9 @@ def test_join_refusal_needs_no_anchor():
     assert join_refusal(member("S", date(2026, 11, 15), "1")) is None
     assert join_refusal(member("E", date(2026, 11, 15))) is Reason.NO_LINES
     assert join_refusal(member("N", None, "1")) is Reason.NO_NEXT_DATE
+    # a discount line is fine while the period still bills something (or nothing)
+    assert join_refusal(member("D", date(2026, 11, 15), "100", "-30")) is None
+    assert join_refusal(member("Z", date(2026, 11, 15), "30", "-30")) is None
+    assert join_refusal(member("C", date(2026, 11, 15), "30", "-30.01")) is (
+        Reason.NEGATIVE
+    )

@@ -8,5 +8,6 @@ from . import sale_subscription_group_run
 from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line
+from . import sale_subscription_template
 from . import sale_subscription_group_billing_report
 from . import res_config_settings

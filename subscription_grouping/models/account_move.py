@@ -11,17 +11,21 @@ _logger = logging.getLogger(__name__)
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # Grouping is internal: portal users see their invoices, not the groups
+    # that made them, nor a failed send's error.
     subscription_group_id = fields.Many2one(
         comodel_name="sale.subscription.group",
         string="Subscription Group",
         index="btree_not_null",
         copy=False,
         readonly=True,
+        groups="base.group_user",
     )
     subscription_group_run_date = fields.Date(
         string="Group Run Date",
         copy=False,
         readonly=True,
+        groups="base.group_user",
         help="The run date this merged invoice bills: a group has at most one "
         "invoice per run date.",
     )
@@ -34,11 +38,15 @@ class AccountMove(models.Model):
         string="Group Sending",
         copy=False,
         readonly=True,
+        groups="base.group_user",
         help="Sending is tried after billing, and retried by the scheduled "
         "action when it fails: a failed send never bills twice.",
     )
     subscription_group_send_error = fields.Text(
-        string="Group Sending Error", copy=False, readonly=True
+        string="Group Sending Error",
+        copy=False,
+        readonly=True,
+        groups="base.group_user",
     )
     subscription_group_send_failed_on = fields.Date(
         string="Group Sending Failed On",

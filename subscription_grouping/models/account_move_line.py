@@ -14,10 +14,12 @@ class AccountMoveLine(models.Model):
         readonly=True,
         help="The subscription this line bills.",
     )
+    # internal, as on the invoice: portal users see the lines, not the groups
     subscription_group_id = fields.Many2one(
         related="move_id.subscription_group_id",
         store=True,
         index="btree_not_null",
+        groups="base.group_user",
     )
     subscription_group_charge_id = fields.Many2one(
         comodel_name="sale.subscription.group.charge",
@@ -25,6 +27,7 @@ class AccountMoveLine(models.Model):
         index="btree_not_null",
         copy=False,
         readonly=True,
+        groups="base.group_user",
         help="The transition, credit or price adjustment this line bills.",
     )
 

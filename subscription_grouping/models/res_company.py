@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from .sale_subscription_group import (
     CANCELLATION_POLICIES,
@@ -66,3 +67,18 @@ class ResCompany(models.Model):
             "The grouping billing day is a day of the month, from 1 to 31.",
         ),
     ]
+
+    @api.constrains("subscription_group_anchor_day")
+    def _check_subscription_group_anchor_day(self):
+        for company in self:
+            day = company.subscription_group_anchor_day
+            if not 1 <= day <= 31:
+                raise ValidationError(
+                    self.env._(
+                        "The grouping fixed billing day of %(company)s must be a day "
+                        "of the month, from 1 to 31 (29 to 31 fall on the last day "
+                        "of shorter months); not %(day)s.",
+                        company=company.display_name,
+                        day=day,
+                    )
+                )

@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class ResPartner(models.Model):
@@ -37,6 +38,21 @@ class ResPartner(models.Model):
         ),
     ]
 
+    @api.constrains("subscription_grouping_anchor_day")
+    def _check_subscription_grouping_anchor_day(self):
+        for partner in self:
+            day = partner.subscription_grouping_anchor_day
+            if not 0 <= day <= 31:
+                raise ValidationError(
+                    self.env._(
+                        "The grouping billing day of %(customer)s must be a day of "
+                        "the month, from 1 to 31 (29 to 31 fall on the last day of "
+                        "shorter months), or empty; not %(day)s.",
+                        customer=partner.display_name,
+                        day=day,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -72,6 +88,7 @@ class ResPartner(models.Model):
         ):
             return super().write(vals)
         switched = self._get_switched(vals["subscription_grouping"])
+        switched._check_grouping_companies()
         res = super().write(vals)
         if vals["subscription_grouping"]:
             switched._group_subscriptions()
@@ -86,13 +103,47 @@ class ResPartner(models.Model):
             and partner.subscription_grouping != bool(on)
         )
 
+    def _check_grouping_companies(self):
+        """Refuse a switch that would leave out subscriptions of companies the
+        user has not selected.
+
+        The switch is one per customer, for every company, but a user acts
+        only in the companies selected: their subscriptions and groups would
+        silently stay as they are.
+        """
+        if not self:
+            return
+        domain = [
+            ("partner_id", "child_of", self.ids),
+            ("company_id", "not in", self.env.companies.ids),
+        ]
+        # sudo: to name what the user cannot see rather than leave it out
+        # silently; only the companies' names are read
+        subscriptions = self.env["sale.subscription"].sudo()
+        groups = self.env["sale.subscription.group"].sudo()
+        outside = (
+            subscriptions.search(domain + [("in_progress", "=", True)]).company_id
+            | groups.search(domain).company_id
+        )
+        if outside:
+            raise UserError(
+                self.env._(
+                    "Grouping is switched for %(customer)s in every company, but it "
+                    "has subscriptions in companies you have not selected: "
+                    "%(companies)s. Select these companies too, then try again.",
+                    customer=", ".join(self.mapped("display_name")),
+                    companies=", ".join(outside.mapped("name")),
+                )
+            )
+
     def _get_subscriptions_to_group(self):
+        """The running subscriptions of these customers that are in no group;
+        paused ones too: they are shown, and join when they resume."""
         return self.env["sale.subscription"].search(
             [
                 ("partner_id", "child_of", self.ids),
                 ("in_progress", "=", True),
                 ("group_id", "=", False),
-                ("paused", "=", False),
                 ("grouping_excluded", "=", False),
             ]
         )
@@ -127,10 +178,27 @@ class ResPartner(models.Model):
             [("partner_id", "child_of", self.ids), ("grouping_refusal", "!=", False)]
         ).grouping_refusal = False
 
+    def _after_subscription_merge(self):
+        """Once customers were merged into this one (their references moved
+        in SQL): group names follow it, and when its grouping is on, the
+        running subscriptions it took over join its groups."""
+        self.ensure_one()
+        Group = self.env["sale.subscription.group"]
+        # sudo: the groups of every company moved to this customer
+        groups = (
+            Group.sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "=", self.id)])
+        )
+        self.env.add_to_compute(Group._fields["name"], groups)
+        if self.subscription_grouping:
+            self._group_subscriptions()
+
     def action_preview_subscription_grouping(self):
         """Open the preview of switching grouping on, or off."""
         self.ensure_one()
         mode = "ungroup" if self.subscription_grouping else "group"
+        self.commercial_partner_id._check_grouping_companies()
         return self.env["sale.subscription.group.preview"]._open(
             mode, partner=self.commercial_partner_id
         )

@@ -10,6 +10,23 @@ from odoo.tools import float_repr, format_date
 
 from subscription_grouping_core import Cadence, Line, Member
 
+# What only grouping managers change by hand; the module's own updates write
+# them as the system or as a manager.
+MANAGED_FIELDS = {"group_id", "grouping_excluded", "grouping_refusal"}
+# What a member's grouping key and cadence are read from (see
+# _check_group_membership).
+MEMBERSHIP_FIELDS = (
+    "group_id",
+    "partner_id",
+    "company_id",
+    "pricelist_id",
+    "fiscal_position_id",
+    "journal_id",
+    "template_id",
+    "recurring_next_date",
+    "in_progress",
+)
+
 # subscription_oca's invoicing modes, as a merged invoice honours them: a
 # group makes invoices, not sale orders, so "sale order & invoice" posts.
 GROUP_INVOICING_MODES = {
@@ -45,6 +62,8 @@ class SaleSubscription(models.Model):
             ("no_lines", "It has no lines to bill"),
             ("no_next_date", "It has no next invoice date"),
             ("no_currency", "It has no pricelist, hence no currency"),
+            ("negative", "Its lines add up to a credit, which no invoice can bill"),
+            ("paused", "It is paused: it joins its group when it is resumed"),
         ],
         string="Not Grouped Because",
         copy=False,
@@ -104,19 +123,54 @@ class SaleSubscription(models.Model):
             )
         return res
 
-    @api.constrains("recurring_next_date", "group_id")
-    def _check_group_alignment(self):
-        for sub in self.filtered(lambda sub: sub.group_id and sub.recurring_next_date):
+    @api.constrains(*MEMBERSHIP_FIELDS)
+    def _check_group_membership(self):
+        """A member stays billable by its group: same invoice key, a cadence
+        in months or years, a next invoice date on the group's billing day.
+
+        Whatever changes a member (its form, a crafted call, a template
+        edit) is refused rather than billed on the wrong invoice, or not at
+        all.
+        """
+        for sub in self.filtered("group_id"):
             group = sub.group_id
-            if not group._get_anchor().is_aligned(
-                sub.recurring_next_date, sub._get_grouping_cadence()
-            ):
+            values = {"subscription": sub.display_name, "group": group.display_name}
+            if sub._get_grouping_key() != group._get_key():
+                raise ValidationError(
+                    self.env._(
+                        "%(subscription)s is billed with the group %(group)s: its "
+                        "customer, company, currency, fiscal position, journal and "
+                        "invoicing mode must stay those of the group. Remove it "
+                        "from the group first.",
+                        **values,
+                    )
+                )
+            cadence = sub._get_grouping_cadence()
+            if not cadence.alignable:
+                raise ValidationError(
+                    self.env._(
+                        "%(subscription)s is billed with the group %(group)s, on a "
+                        "billing day of the month: its cadence must stay in months "
+                        "or years. Remove it from the group first.",
+                        **values,
+                    )
+                )
+            if not sub.in_progress:
+                continue
+            if not sub.recurring_next_date:
+                raise ValidationError(
+                    self.env._(
+                        "%(subscription)s is billed with the group %(group)s: it "
+                        "needs a next invoice date. Remove it from the group first.",
+                        **values,
+                    )
+                )
+            if not group._get_anchor().is_aligned(sub.recurring_next_date, cadence):
                 raise ValidationError(
                     self.env._(
                         "The next invoice date of %(subscription)s must fall on "
                         "the billing day of its group %(group)s.",
-                        subscription=sub.display_name,
-                        group=group.display_name,
+                        **values,
                     )
                 )
 
@@ -139,7 +193,15 @@ class SaleSubscription(models.Model):
             subscription.account_invoice_ids_count += merged.get(subscription, 0)
         return res
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(MANAGED_FIELDS & vals.keys() for vals in vals_list):
+            self.env["sale.subscription.group"]._check_grouping_manager()
+        return super().create(vals_list)
+
     def write(self, vals):
+        if MANAGED_FIELDS & vals.keys():
+            self.env["sale.subscription.group"]._check_grouping_manager()
         if vals.get("stage_id"):
             # subscription_oca's close writes the stage as a record
             stage = self.env["sale.subscription.stage"].browse(
@@ -179,7 +241,10 @@ class SaleSubscription(models.Model):
         """Closed today: leave the group, unused days handled by its policy."""
         if not self:
             return
-        # whoever may close a subscription updates its group
+        self.check_access("write")
+        # whoever may close a subscription updates its group: its event and
+        # credit, which other users only read, and its group_id, which only
+        # managers write by hand
         self.env["sale.subscription.group"].sudo()._leave(
             self.sudo(), fields.Date.context_today(self), reason or False
         )
@@ -199,6 +264,8 @@ class SaleSubscription(models.Model):
         to_pause.paused = True
         grouped = to_pause.filtered("group_id")
         if grouped:
+            # the pause was written as the user above; its event on the group,
+            # which other users only read, is written as the system
             self.env["sale.subscription.group"].sudo()._pause(grouped.sudo())
         for sub in to_pause - grouped:
             sub.message_post(
@@ -219,6 +286,10 @@ class SaleSubscription(models.Model):
         resume_date = fields.Date.context_today(self)
         grouped = to_resume.filtered("group_id")
         if grouped:
+            grouped.check_access("write")
+            # whoever may resume a subscription moves it back onto its group's
+            # day: its event and transition (read-only for other users), and
+            # its group_id when it cannot join any more (managers only)
             self.env["sale.subscription.group"].sudo()._resume(
                 grouped.sudo(), resume_date
             )
@@ -248,6 +319,15 @@ class SaleSubscription(models.Model):
     def action_add_to_group(self):
         """Join the customer's group again, by the join rule."""
         self.env["sale.subscription.group"]._check_grouping_manager()
+        not_running = self.filtered(lambda sub: not sub.in_progress)
+        if not_running:
+            raise UserError(
+                self.env._(
+                    "%(subscription)s is not in progress: only a running "
+                    "subscription can join a group.",
+                    subscription=not_running[0].display_name,
+                )
+            )
         self.grouping_excluded = False
         self.filtered(
             lambda sub: sub.in_progress and not sub.group_id
@@ -331,9 +411,15 @@ class SaleSubscription(models.Model):
         Each line bills, for one full period, its unit price times its
         quantity after discount: the amount its invoice line is priced at (tax
         included or not, as the line's taxes say), as an exact decimal of the
-        currency.
+        currency. Nothing is paid for before its start date: subscription_oca
+        starts a subscription whose start date is still ahead with today as
+        its next invoice date, but its service, hence its billing, starts on
+        its start date.
         """
         self.ensure_one()
+        paid_through = self.recurring_next_date or None
+        if paid_through and self.date_start and self.date_start > paid_through:
+            paid_through = self.date_start
         lines = tuple(
             Line(
                 line.id,
@@ -347,7 +433,7 @@ class SaleSubscription(models.Model):
         )
         return Member(
             self.id,
-            self.recurring_next_date or None,
+            paid_through,
             self._get_grouping_cadence(),
             lines,
             self.paused,
@@ -398,13 +484,17 @@ class SaleSubscription(models.Model):
         members = {}
         entries = []
         for subscription in self:
-            if not subscription.currency_id:
+            # paused: it joins when it resumes (see action_resume)
+            refusal = (not subscription.currency_id and "no_currency") or (
+                subscription.paused and "paused"
+            )
+            if refusal:
                 entries.append(
                     {
                         "subscription": subscription.id,
                         "group": False,
                         "lines": [],
-                        "refusal": "no_currency",
+                        "refusal": refusal,
                     }
                 )
             else:
@@ -415,6 +505,8 @@ class SaleSubscription(models.Model):
         """Join each subscription to its customer's group (DESIGN, rule 1)."""
         if self:
             # a grouped customer's new subscription joins, whoever starts it
+            # (the callers wrote it as the user first): its group, event and
+            # transition, which only managers write
             self.env["sale.subscription.group"].sudo()._apply_join(
                 self.sudo()._plan_grouping_join()
             )

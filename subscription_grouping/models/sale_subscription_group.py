@@ -374,13 +374,16 @@ class SaleSubscriptionGroup(models.Model):
         when they resume.
         """
         self.ensure_one()
-        members = self._get_running_members().filtered(lambda sub: not sub.paused)
         return [
             self._prepare_join_entry(
                 sub, sub._get_grouping_member(), self, self._get_key(), anchor
             )
-            for sub in members
+            for sub in self._get_realign_members()
         ]
+
+    def _get_realign_members(self):
+        """The members a change of billing day moves."""
+        return self._get_running_members().filtered(lambda sub: not sub.paused)
 
     @api.model
     def _prepare_join_entry(self, sub, member, group, key, anchor):
@@ -397,6 +400,7 @@ class SaleSubscriptionGroup(models.Model):
         last_run = group._get_last_run_date()
         entry["anchor"] = [anchor.day, anchor.month]
         entry["last_run"] = last_run and last_run.isoformat()
+        entry["policy"] = group.transition_policy
         entry["move"] = dump_move(
             plan_join(member, anchor, sub._get_grouping_rounding(), last_run)
         )
@@ -452,12 +456,15 @@ class SaleSubscriptionGroup(models.Model):
 
     @api.model
     def _check_plan_is_current(self, entries, kind):
-        """Refuse a join plan whose subscriptions changed since it was made."""
+        """Refuse a join plan whose subscriptions or groups changed since it
+        was made."""
         Sub = self.env["sale.subscription"]
-        changed = Sub
+        changed, moved_on = Sub, self.browse()
         for entry in entries:
             if "move" not in entry:
                 continue
+            if self._group_moved_on(entry, kind):
+                moved_on |= self.browse(entry["group"])
             sub = Sub.browse(entry["subscription"]).exists()
             member = sub and sub._get_grouping_member()
             if (
@@ -467,23 +474,46 @@ class SaleSubscriptionGroup(models.Model):
                 or fields.Date.to_string(member.paid_through) != entry["move"]["old"]
                 or sub.group_id.id != (entry["group"] if kind == "realign" else False)
                 or sub.paused
-                or self._group_moved_on(entry, kind)
             ):
                 changed |= Sub.browse(entry["subscription"])
+        moved_on._raise_moved_on()
         self._raise_if_changed(changed)
+
+    def _check_realign_is_current(self, entries):
+        """Refuse a change of billing day planned for other members than the
+        group's (one joined, left or was paused meanwhile)."""
+        self.ensure_one()
+        planned = {entry["subscription"] for entry in entries}
+        if planned != set(self._get_realign_members().ids):
+            self._raise_moved_on()
 
     @api.model
     def _group_moved_on(self, entry, kind):
-        """Whether the existing group of a join entry billed a run or changed
-        its billing day since the plan was made."""
+        """Whether the existing group of a join entry billed a run, changed its
+        billing day or its transition policy since the plan was made."""
         group = self.browse(entry["group"])
         if not group:
             return False
         last_run = group._get_last_run_date()
-        return entry.get("last_run") != (last_run and last_run.isoformat()) or (
-            kind == "join"
-            and [group.anchor_day, group._get_anchor().month] != entry["anchor"]
+        return (
+            entry.get("last_run") != (last_run and last_run.isoformat())
+            or entry["policy"] != group.transition_policy
+            or (
+                kind == "join"
+                and [group.anchor_day, group._get_anchor().month] != entry["anchor"]
+            )
         )
+
+    def _raise_moved_on(self):
+        if self:
+            raise UserError(
+                self.env._(
+                    "The group %(groups)s changed since the plan was made (a merged "
+                    "invoice, its billing day, its policies or its members), so the "
+                    "plan would no longer be right. Preview again.",
+                    groups=", ".join(self.mapped("display_name")),
+                )
+            )
 
     @api.model
     def _raise_if_changed(self, subscriptions):
@@ -536,6 +566,7 @@ class SaleSubscriptionGroup(models.Model):
     def _apply_realign(self, anchor, entries):
         """Bill on ``anchor`` from now on: carry out a plan of :meth:`_plan_realign`."""
         self.ensure_one()
+        self._check_realign_is_current(entries)
         self.write(
             {
                 "anchor_day": anchor.day,
@@ -883,6 +914,15 @@ class SaleSubscriptionGroup(models.Model):
 
     def _prepare_run_invoice_vals(self, plan):
         self.ensure_one()
+        if not self.partner_id.active:
+            raise UserError(
+                self.env._(
+                    "The customer %(customer)s of the group %(group)s is archived: "
+                    "restore the customer to bill it, or close its subscriptions.",
+                    customer=self.partner_id.display_name,
+                    group=self.display_name,
+                )
+            )
         Sub = self.env["sale.subscription"]
         Charge = self.env["sale.subscription.group.charge"]
         periods = {item.subscription: item.periods for item in plan.items}
@@ -917,7 +957,132 @@ class SaleSubscriptionGroup(models.Model):
         }
         if self.journal_id:
             vals["journal_id"] = self.journal_id.id
+        self._check_invoice_vals(vals)
         return vals
+
+    def _check_invoice_vals(self, vals):
+        """Refuse a document of the group that accounting would refuse, or book
+        wrong, before anything is written: with what to fix, and where."""
+        self.ensure_one()
+        company = self.company_id
+        default_account = None
+        for _command, _id, line_vals in vals["invoice_line_ids"]:
+            if line_vals.get("display_type"):
+                continue
+            account = self.env["account.account"].browse(line_vals.get("account_id"))
+            if not account:
+                if default_account is None:
+                    journal = self._get_invoice_journal(vals)
+                    default_account = self.fiscal_position_id.map_account(
+                        journal.default_account_id
+                    )
+                account = default_account
+            self._check_invoice_line_vals(line_vals, account, vals)
+        currency = self.currency_id
+        if currency != company.currency_id and not self.env[
+            "res.currency.rate"
+        ].search_count(
+            [
+                ("currency_id", "=", currency.id),
+                ("company_id", "in", (False, company.root_id.id)),
+            ],
+            limit=1,
+        ):
+            raise UserError(
+                self.env._(
+                    "%(currency)s has no exchange rate in %(company)s, so the "
+                    "invoice of the group %(group)s would be booked at 1 to 1. Add "
+                    "a rate of %(currency)s, then bill again.",
+                    currency=currency.name,
+                    company=company.display_name,
+                    group=self.display_name,
+                )
+            )
+        if self.invoicing_mode == "draft":
+            return  # a draft may be redated before it is posted
+        # customer invoices and credit notes are in sale journals
+        locks = company._get_lock_date_violations(
+            vals["invoice_date"], sale=True, purchase=False, tax=False
+        )
+        if locks:
+            raise UserError(
+                self.env._(
+                    "The invoice of the group %(group)s for %(date)s would be posted "
+                    "in a locked period (%(locks)s). Unlock the period to bill it, or "
+                    "ask an accountant how to bill it.",
+                    group=self.display_name,
+                    date=format_date(self.env, vals["invoice_date"]),
+                    locks=self.env["res.company"]._format_lock_dates(locks),
+                )
+            )
+
+    def _get_invoice_journal(self, vals):
+        """The journal the document of ``vals`` gets: the group's, else the
+        one Odoo picks for it."""
+        keys = ("move_type", "company_id", "currency_id", "journal_id")
+        return (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .new({key: vals[key] for key in keys if key in vals})
+            .journal_id
+        )
+
+    def _check_invoice_line_vals(self, line_vals, account, vals):
+        """The income account (``account``, as Odoo will fill it) and the taxes
+        of one invoice line of the group."""
+        company = self.company_id
+        if not account:
+            raise UserError(
+                self.env._(
+                    "%(product)s on %(subscription)s has no income account, and "
+                    "the journal %(journal)s no default account: set one on the "
+                    "product, its category or the journal.",
+                    journal=self._get_invoice_journal(vals).display_name,
+                    **self._describe_invoice_line(line_vals),
+                )
+            )
+        if account.deprecated:
+            raise UserError(
+                self.env._(
+                    "The income account %(account)s of %(product)s on "
+                    "%(subscription)s is deprecated: set another one on the product "
+                    "or its category.",
+                    account=account.display_name,
+                    **self._describe_invoice_line(line_vals),
+                )
+            )
+        tax_ids = [
+            tax_id
+            for command in line_vals.get("tax_ids", ())
+            if command[0] == Command.SET
+            for tax_id in command[2]
+        ]
+        foreign = (
+            self.env["account.tax"]
+            .browse(tax_ids)
+            .filtered(lambda tax: tax.company_id not in company.parent_ids)
+        )
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "The taxes %(taxes)s of %(product)s on %(subscription)s belong "
+                    "to another company than %(company)s: choose taxes of "
+                    "%(company)s on the subscription line.",
+                    taxes=", ".join(foreign.mapped("display_name")),
+                    company=company.display_name,
+                    **self._describe_invoice_line(line_vals),
+                )
+            )
+
+    def _describe_invoice_line(self, line_vals):
+        """The names a refusal of one invoice line gives."""
+        product = self.env["product.product"].browse(line_vals.get("product_id"))
+        return {
+            "subscription": self.env["sale.subscription"]
+            .browse(line_vals.get("subscription_id"))
+            .display_name,
+            "product": product.display_name or line_vals.get("name"),
+        }
 
     def _prepare_invoice_line_vals(self, subscriptions, periods, charges):
         """Per subscription: a section, its full periods, then its charges."""

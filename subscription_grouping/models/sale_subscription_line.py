@@ -36,6 +36,9 @@ class SaleSubscriptionLine(models.Model):
     @api.model
     def _reprice_groups(self, before):
         if before:
+            # the lines were written as the user just before: the price event
+            # and adjustment on the group, which other users only read, are
+            # written as the system
             self.env["sale.subscription.group"].sudo()._reprice(
                 before, fields.Date.context_today(self)
             )

@@ -11,3 +11,5 @@ from . import test_settings
 from . import test_i18n
 from . import test_demo
 from . import test_tour
+from . import test_bad_input
+from . import test_security

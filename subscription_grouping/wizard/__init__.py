@@ -1,2 +1,3 @@
 from . import sale_subscription_group_preview
 from . import sale_subscription_group_preview_line
+from . import base_partner_merge_automatic_wizard

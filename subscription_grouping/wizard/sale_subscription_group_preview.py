@@ -122,7 +122,13 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
     def _get_new_anchor(self):
         if not 1 <= self.anchor_day <= 31:
             raise UserError(
-                self.env._("The billing day is a day of the month, from 1 to 31.")
+                self.env._(
+                    "The new billing day of %(group)s must be a day of the month, "
+                    "from 1 to 31 (29 to 31 fall on the last day of shorter "
+                    "months); not %(day)s.",
+                    group=self.group_id.display_name,
+                    day=self.anchor_day,
+                )
             )
         return Anchor(self.anchor_day, int(self.anchor_month or 0) or None)
 
