@@ -236,7 +236,9 @@ def worker(db, run_date, phase, seed, mutant=False):
                 break
         phase.value = PHASES.index("done")
     except Exception as error:  # noqa: BLE001 - reported, the worker is replaced
-        print(f"   worker {os.getpid()}: {type(error).__name__}: {error}".strip())
+        # one write: workers print at once
+        text = " ".join(f"{type(error).__name__}: {error}".split())
+        os.write(1, f"   worker {os.getpid()}: {text}\n".encode())
         sys.exit(3)
     finally:
         with contextlib.suppress(Exception):

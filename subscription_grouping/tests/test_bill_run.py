@@ -155,7 +155,11 @@ class TestBillRun(SubscriptionGroupingCase):
             group,
             [
                 {
-                    "billing_error": "The account Old Revenue (700099) is deprecated.",
+                    "billing_error": (
+                        "The income account 700099 Old Revenue of Legacy Hosting on "
+                        f"{failing.display_name} is deprecated: set another one on "
+                        "the product or its category."
+                    ),
                     "billing_error_run_date": d("2026-12-01"),
                     "billing_failed_on": d("2026-12-01"),
                     "next_run_date": d("2026-12-01"),
@@ -178,7 +182,7 @@ class TestBillRun(SubscriptionGroupingCase):
         )
         self.assertEqual(activity.user_id, manager)
         self.assertIn("could not be made", group.message_ids[0].body)
-        self.assertIn("Old Revenue (700099) is deprecated", group.message_ids[0].body)
+        self.assertIn("700099 Old Revenue of Legacy Hosting", group.message_ids[0].body)
 
         # not in a tight loop: the same day's later calls leave it alone
         messages = len(group.message_ids)
