@@ -1,15 +1,16 @@
 """Judge an Odoo 18 test run from its log (used by scripts/test).
 
-usage: judge_odoo_log.py LOG ODOO_RC DB_HOST DB_PORT DB_USER DB_NAME MODULE [ALLOW_SKIP]
+usage: judge_odoo_log.py LOG ODOO_RC DB_HOST DB_PORT DB_USER DB_NAME MODULES
+                         [ALLOW_SKIP]
 
 The run fails (exit 1) when Odoo exited non-zero; when Odoo's final test
 report ("F failed, E error(s) of N tests when loading database ...") is
 missing, counts failures or errors, or counts no test; when a test was skipped
-(unless ALLOW_SKIP is 1: scripts/test's TOUR=skip); when the module is not
-installed with its demo data afterwards; or when any log record is at level
-WARNING, ERROR or CRITICAL (tests mute the warnings they expect, so the
-install and the tests must log none). It prints the offending records, then,
-as its last line:
+(unless ALLOW_SKIP is 1: scripts/test's TOUR=skip); when one of the MODULES
+(comma-separated) is not installed with its demo data afterwards; or when any
+log record is at level WARNING, ERROR or CRITICAL (tests mute the warnings
+they expect, so the install and the tests must log none). It prints the
+offending records, then, as its last line (the tests of all the MODULES):
 
     odoo: N passed, N failed[, N skipped]
 
@@ -64,31 +65,34 @@ def summarize(records):
     return result, skipped, offending
 
 
-def module_problem(host, port, user, dbname, module):
-    """Why the module is not installed with demo data, or ``None``."""
+def module_problems(host, port, user, dbname, modules):
+    """Why each of ``modules`` is not installed with demo data, if so."""
     import psycopg2
 
     try:
         with psycopg2.connect(host=host, port=port, user=user, dbname=dbname) as conn:
             with conn.cursor() as cr:
                 cr.execute(
-                    "SELECT state, demo FROM ir_module_module WHERE name = %s",
-                    (module,),
+                    "SELECT name, state, demo FROM ir_module_module"
+                    " WHERE name = ANY(%s)",
+                    (list(modules),),
                 )
-                row = cr.fetchone()
+                rows = {name: (state, demo) for name, state, demo in cr.fetchall()}
     except psycopg2.Error as error:
-        return f"cannot read the module's state in {dbname}: {error}".strip()
-    if not row:
-        return f"module {module} is unknown to the database"
-    state, demo = row
-    if state != "installed":
-        return f"module {module} failed to install (state: {state})"
-    if not demo:
-        return f"module {module} was installed without demo data"
-    return None
+        return [f"cannot read the modules' state in {dbname}: {error}".strip()]
+    problems = []
+    for module in modules:
+        state, demo = rows.get(module, (None, None))
+        if state is None:
+            problems.append(f"module {module} is unknown to the database")
+        elif state != "installed":
+            problems.append(f"module {module} failed to install (state: {state})")
+        elif not demo:
+            problems.append(f"module {module} was installed without demo data")
+    return problems
 
 
-def report_problems(result, offending, module, skipped, allow_skip):
+def report_problems(result, offending, modules, skipped, allow_skip):
     if result is None:
         return ["no final test report in the log: Odoo crashed or was stopped early"]
     problems = []
@@ -97,8 +101,8 @@ def report_problems(result, offending, module, skipped, allow_skip):
         problems.append(f"{failed} test(s) failed and {errors} errored")
     if not run:
         problems.append(
-            f"no test ran: does {module}/tests/__init__.py import the test modules,"
-            " and do the test tags match?"
+            f"no test ran: do {' and '.join(f'{m}/tests/__init__.py' for m in modules)}"
+            " import the test modules, and do the test tags match?"
         )
     if skipped and not allow_skip:
         problems.append(f"{skipped} test(s) skipped: a skipped test is not a pass")
@@ -119,12 +123,11 @@ def print_records(title, records):
             print(f"  ... ({len(lines) - len(shown)} more lines in the log)")
 
 
-def main(log, odoo_rc, host, port, user, dbname, module, allow_skip="0"):
+def main(log, odoo_rc, host, port, user, dbname, modules, allow_skip="0"):
+    modules = [module for module in modules.split(",") if module]
     result, skipped, offending = summarize(read_records(log))
-    problems = report_problems(result, offending, module, skipped, allow_skip == "1")
-    problem = module_problem(host, port, user, dbname, module)
-    if problem:
-        problems.append(problem)
+    problems = report_problems(result, offending, modules, skipped, allow_skip == "1")
+    problems += module_problems(host, port, user, dbname, modules)
     if int(odoo_rc):
         problems.append(f"Odoo exited with status {odoo_rc}")
 

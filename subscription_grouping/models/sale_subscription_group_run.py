@@ -58,11 +58,7 @@ class SaleSubscriptionGroup(models.Model):
         today = fields.Date.context_today(self)
         date_ref = date_ref or today
         domain = self._get_bill_domain(date_ref, today)
-        groups = self.search(
-            domain, limit=self._get_bill_batch_size(), order="next_run_date, id"
-        )._lock_for_run()
-        if groups:
-            groups._bill(date_ref)
+        groups = self._cron_bill_step(domain, date_ref)
         remaining = self.search_count(domain)
         # a failed group counts as done: it waits for tomorrow's run, and the
         # cron runner must not take a batch of failures for a stalled job
@@ -72,6 +68,29 @@ class SaleSubscriptionGroup(models.Model):
                 "subscription_grouping.ir_cron_bill_subscription_groups"
             )._trigger()
         return groups
+
+    @api.model
+    def _cron_bill_step(self, domain, date_ref):
+        """One call's work: bill one batch of the groups of ``domain``, and
+        return the groups it took.
+
+        The step an extension replaces to have the groups billed elsewhere
+        (subscription_grouping_queue_job hands them to job queue workers).
+        Whatever it does, the groups it returns must leave ``domain`` (billed,
+        failed today, or marked as taken), or the next call takes them again.
+        """
+        groups = self._take_due_groups(domain, self._get_bill_batch_size())
+        if groups:
+            groups._bill(date_ref)
+        return groups
+
+    @api.model
+    def _take_due_groups(self, domain, limit):
+        """The first ``limit`` groups of ``domain``, the oldest run date first,
+        less those another transaction is billing now: locked until commit."""
+        return self.search(
+            domain, limit=limit, order="next_run_date, id"
+        )._lock_for_run()
 
     @api.model
     def _get_bill_domain(self, date_ref, today):

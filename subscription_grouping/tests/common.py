@@ -17,7 +17,14 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # These tests bill in their own transaction: when a job queue is
+        # installed too (subscription_grouping_queue_job), queue_job's own key
+        # keeps the scheduled bill run inline, as it is without one.
+        cls.env = cls.env(
+            context=dict(
+                cls.env.context, tracking_disable=True, queue_job__no_delay=True
+            )
+        )
         cls.stage_in_progress = cls.env["sale.subscription.stage"].search(
             [("type", "=", "in_progress")], order="sequence", limit=1
         )

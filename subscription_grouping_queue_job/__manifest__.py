@@ -1,0 +1,20 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Subscription Grouping Queue Job",
+    "summary": "Bill the due subscription groups on job queue workers",
+    "version": "18.0.1.0.0",
+    "development_status": "Alpha",
+    "category": "Subscription Management",
+    "website": "https://github.com/subscription-grouping/subscription_grouping",
+    "author": "subscription_grouping contributors",
+    "maintainers": [],
+    "license": "AGPL-3",
+    "depends": ["subscription_grouping", "queue_job"],
+    "data": [
+        "data/queue_job_channel_data.xml",
+        "data/queue_job_function_data.xml",
+    ],
+    "auto_install": True,
+    "installable": True,
+}

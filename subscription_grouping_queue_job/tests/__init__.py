@@ -1,0 +1,3 @@
+from . import test_bill_queue
+from . import test_bill_job_concurrency
+from . import test_i18n
