@@ -560,7 +560,27 @@ def due_count(cr, run_date):
     return cr.fetchone()[0]
 
 
-def run_in_server(args, db, run_date, label, server_args, timeout=1800):
+def install_modules(args, db, modules):
+    """Install ``modules`` in ``db`` with an Odoo of its own (not measured)."""
+    release(db)
+    log = REPO / ".tmp" / "benchmark" / f"install-{db}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "server",
+        *args.odoo_args,
+        f"--database={db}",
+        f"--init={modules}",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        f"--http-port={free_port()}",
+        f"--logfile={log}",
+    ]
+    subprocess.run(command, check=True, stdin=subprocess.DEVNULL)  # noqa: S603
+
+
+def run_in_server(args, db, run_date, label, server_args, env=None, timeout=1800):
     """Start an Odoo server on ``db`` with the bill action due, wait until every
     due group is billed (or has failed), stop it.
 
@@ -601,7 +621,9 @@ def run_in_server(args, db, run_date, label, server_args, timeout=1800):
         "--log-level=info",
         *server_args,
     ]
-    server = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603
+    server = subprocess.Popen(  # noqa: S603
+        command, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+    )
     peak = 0.0
     left = groups
     conn = psycopg2.connect(
@@ -646,6 +668,50 @@ def run_in_server(args, db, run_date, label, server_args, timeout=1800):
     text = log.read_text(errors="replace")
     kills = sum(text.count(mark) for mark in LIMIT_MARKS)
     return ServerRun(label, seconds, invoices, groups, left, failed, peak, kills)
+
+
+def bill_in_servers(args, grouped_db, run_date, n, m):
+    """The scheduled action in a server with 2 workers, then queue_job with 1
+    and 2 workers, each on its own copy of the grouped data."""
+    say(f"{n}:{m}: grouping (setup) in {grouped_db}")
+    with environment(grouped_db) as env:
+        customers = env["sale.subscription"].search([]).partner_id
+        group_customers(env, customers, run_date)
+    queued = {workers: f"{grouped_db}_q{workers}" for workers in (1, 2)}
+    for db in queued.values():
+        copy_db(grouped_db, db)
+        install_modules(args, db, "subscription_grouping_queue_job")
+    runs = []
+    say(f"{n}:{m}: the scheduled action in a server of 2 workers, {grouped_db}")
+    runs.append(
+        run_in_server(
+            args,
+            grouped_db,
+            run_date,
+            "scheduled action, 2 workers",
+            ["--workers=2", "--max-cron-threads=1"],
+        )
+    )
+    for workers, db in queued.items():
+        say(f"{n}:{m}: queue_job, {workers} worker(s), {db}")
+        runs.append(
+            run_in_server(
+                args,
+                db,
+                run_date,
+                f"queue_job, {workers} worker(s)",
+                [
+                    f"--workers={workers}",
+                    "--max-cron-threads=1",
+                    "--load=base,web,queue_job",
+                ],
+                # as many jobs at once as there are workers to run them
+                env={"ODOO_QUEUE_JOB_CHANNELS": f"root:{workers}"},
+            )
+        )
+        if not args.keep:
+            drop_db(db)
+    return runs
 
 
 def wait_until_serving(server, command, timeout):
@@ -879,19 +945,7 @@ def measure_size(args, n, m, dbs):
     release(copy_b)
     server_runs = []
     if args.server:
-        say(f"{n}:{m}: grouping (setup), then billing in a real server, {copy_c}")
-        with environment(copy_c) as env:
-            customers = env["sale.subscription"].search([]).partner_id
-            group_customers(env, customers, run_date)
-        server_runs.append(
-            run_in_server(
-                args,
-                copy_c,
-                run_date,
-                "scheduled action, 2 workers",
-                ["--workers=2", "--max-cron-threads=1"],
-            )
-        )
+        server_runs = bill_in_servers(args, copy_c, run_date, n, m)
 
     heading = f"{n:,} subscriptions, {m:,} customers ({n / m:g} per customer)"
     next_month = run_date + relativedelta(months=1)
