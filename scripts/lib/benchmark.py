@@ -580,7 +580,7 @@ def install_modules(args, db, modules):
     subprocess.run(command, check=True, stdin=subprocess.DEVNULL)  # noqa: S603
 
 
-def run_in_server(args, db, run_date, label, server_args, env=None, timeout=1800):
+def run_in_server(args, db, run_date, label, server_args, environ=None, timeout=1800):
     """Start an Odoo server on ``db`` with the bill action due, wait until every
     due group is billed (or has failed), stop it.
 
@@ -622,7 +622,7 @@ def run_in_server(args, db, run_date, label, server_args, env=None, timeout=1800
         *server_args,
     ]
     server = subprocess.Popen(  # noqa: S603
-        command, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        command, stdin=subprocess.DEVNULL, env={**os.environ, **(environ or {})}
     )
     peak = 0.0
     left = groups
@@ -706,7 +706,7 @@ def bill_in_servers(args, grouped_db, run_date, n, m):
                     "--load=base,web,queue_job",
                 ],
                 # as many jobs at once as there are workers to run them
-                env={"ODOO_QUEUE_JOB_CHANNELS": f"root:{workers}"},
+                environ={"ODOO_QUEUE_JOB_CHANNELS": f"root:{workers}"},
             )
         )
         if not args.keep:
