@@ -560,15 +560,22 @@ def due_count(cr, run_date):
     return cr.fetchone()[0]
 
 
+def odoo_server_command():
+    """How to start Odoo: its console script beside this interpreter when
+    there is one (a prefork server starts its long-polling process with
+    ``sys.argv[0]``, which ``-m odoo`` cannot re-run), else ``-m odoo``."""
+    script = Path(sys.executable).with_name("odoo")
+    if script.is_file():
+        return [sys.executable, str(script), "server"]
+    return [sys.executable, "-m", "odoo", "server"]
+
+
 def install_modules(args, db, modules):
     """Install ``modules`` in ``db`` with an Odoo of its own (not measured)."""
     release(db)
     log = REPO / ".tmp" / "benchmark" / f"install-{db}.log"
     command = [
-        sys.executable,
-        "-m",
-        "odoo",
-        "server",
+        *odoo_server_command(),
         *args.odoo_args,
         f"--database={db}",
         f"--init={modules}",
@@ -608,10 +615,7 @@ def run_in_server(args, db, run_date, label, server_args, environ=None, timeout=
     log = REPO / ".tmp" / "benchmark" / f"server-{db}-{label.replace(' ', '-')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable,
-        "-m",
-        "odoo",
-        "server",
+        *odoo_server_command(),
         *args.odoo_args,
         f"--database={db}",
         f"--db-filter=^{db}$",
@@ -636,12 +640,13 @@ def run_in_server(args, db, run_date, label, server_args, environ=None, timeout=
     try:
         wait_until_serving(server, command, timeout)
         start = CLOCK.perf_counter()
-        with conn.cursor() as cr:
+        with conn.cursor() as cr, postgres() as wake:
             while CLOCK.perf_counter() - start < timeout:
                 if left == groups:
-                    # wake the cron worker up, as a trigger does (it listens
-                    # once it has started: repeated until billing begins)
-                    cr.execute("NOTIFY cron_trigger, %s", (db,))
+                    # wake the cron worker up as a trigger does, on the
+                    # maintenance database where it listens (repeated until
+                    # billing begins: it listens once it has started)
+                    wake.execute("NOTIFY cron_trigger, %s", (db,))
                 time.sleep(0.5)
                 peak = max(peak, resident_mib(psutil.Process(server.pid)))
                 left = due_count(cr, run_date)
