@@ -26,9 +26,12 @@
 # - cbor2 5.4.2 has no wheel: it is built without build isolation, with
 #   setuptools<81 and setuptools_scm present, as its setup.py requires;
 # - everything else from wheels where one exists (--prefer-binary);
-# - setuptools is finally upgraded past 81, which has no pkg_resources: with
-#   80.9/80.10, Babel's extractor imports pkg_resources, which warns, and a
-#   warning fails the Odoo suite.
+# - setuptools stays below 80.9: its pkg_resources is still there for the
+#   pinned gevent (Odoo's long-polling process imports it through
+#   gevent.events) and still warns with the DeprecationWarning that Odoo
+#   ignores; 80.9 and 80.10 turn that into a UserWarning, which Babel's
+#   extractor would log and which fails the Odoo suite, and 81 removes
+#   pkg_resources, which breaks gevent.
 
 ODOO_OFFICIAL_URL="https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
 ODOO_ENV_STAMP_VERSION=1
@@ -174,8 +177,8 @@ scope = {}
 exec(open(sys.argv[1], "rb").read(), scope)
 sys.exit(scope["version_info"][0] != 18)
 PY
-    odoo_env__log "build tools for cbor2 (setuptools<81, setuptools_scm)"
-    "${pip[@]}" install -q "setuptools<81" setuptools_scm wheel || return 1
+    odoo_env__log "build tools (setuptools<80.9, setuptools_scm for cbor2)"
+    "${pip[@]}" install -q "setuptools>=64,<80.9" setuptools_scm wheel || return 1
     odoo_env__log "cbor2, built without isolation"
     "${pip[@]}" install -q --no-build-isolation \
         -r <(grep -E '^cbor2[=<> ;]' "$src/requirements.txt") || return 1
@@ -189,8 +192,10 @@ PY
     (cd "$repo" && "${pip[@]}" install -q --no-deps --prefer-binary -r requirements-odoo.txt) ||
         return 1
     odoo_env__dependencies "$py" || return 1
-    odoo_env__log "setuptools>=81 (no pkg_resources warning)"
-    "${pip[@]}" install -q "setuptools>=81" || return 1
+    # what the packages above pulled in must not move setuptools on
+    "${pip[@]}" install -q "setuptools>=64,<80.9" || return 1
+    "$py" -W error::UserWarning -c 'import pkg_resources, gevent.events' ||
+        odoo_env__die "pkg_resources warns or gevent does not import" || return 1
     local problems
     problems="$("${pip[@]}" check | grep -v 'requires psycopg2, which is not installed')" || true
     [[ -z "$problems" ]] || odoo_env__log "pip check: $(echo "$problems" | tr '\n' ' ')"
