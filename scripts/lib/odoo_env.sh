@@ -26,7 +26,8 @@
 # - cbor2 5.4.2 has no wheel: it is built without build isolation, with
 #   setuptools<81 and setuptools_scm present, as its setup.py requires;
 # - everything else from wheels where one exists (--prefer-binary);
-# - setuptools stays below 80.9: its pkg_resources is still there for the
+# - setuptools stays from 75 to below 80.9: its pkg_resources is still there
+#   (and knows normalized distribution names) for the
 #   pinned gevent (Odoo's long-polling process imports it through
 #   gevent.events) and still warns with the DeprecationWarning that Odoo
 #   ignores; 80.9 and 80.10 turn that into a UserWarning, which Babel's
@@ -178,7 +179,7 @@ exec(open(sys.argv[1], "rb").read(), scope)
 sys.exit(scope["version_info"][0] != 18)
 PY
     odoo_env__log "build tools (setuptools<80.9, setuptools_scm for cbor2)"
-    "${pip[@]}" install -q "setuptools>=64,<80.9" setuptools_scm wheel || return 1
+    "${pip[@]}" install -q "setuptools>=75,<80.9" setuptools_scm wheel || return 1
     odoo_env__log "cbor2, built without isolation"
     "${pip[@]}" install -q --no-build-isolation \
         -r <(grep -E '^cbor2[=<> ;]' "$src/requirements.txt") || return 1
@@ -193,9 +194,12 @@ PY
         return 1
     odoo_env__dependencies "$py" || return 1
     # what the packages above pulled in must not move setuptools on
-    "${pip[@]}" install -q "setuptools>=64,<80.9" || return 1
-    "$py" -W error::UserWarning -c 'import pkg_resources, gevent.events' ||
-        odoo_env__die "pkg_resources warns or gevent does not import" || return 1
+    "${pip[@]}" install -q "setuptools>=75,<80.9" || return 1
+    # gevent's plugins resolve their requirements through pkg_resources, which
+    # must know normalized names (zope.interface): an old one does not
+    "$py" -W error::UserWarning -c 'from gevent import monkey; monkey.patch_all()
+import pkg_resources' || odoo_env__die "pkg_resources warns or gevent cannot load" ||
+        return 1
     local problems
     problems="$("${pip[@]}" check | grep -v 'requires psycopg2, which is not installed')" || true
     [[ -z "$problems" ]] || odoo_env__log "pip check: $(echo "$problems" | tr '\n' ' ')"

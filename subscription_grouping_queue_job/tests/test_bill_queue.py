@@ -272,7 +272,10 @@ class TestBillQueue(SubscriptionGroupingCase):
             self._run_queued("2026-12-01")
         self.assertEqual(self._invoices().subscription_group_id, self.groups - failing)
         self.assertEqual(
-            failing.billing_error, "The account Old Revenue (700098) is deprecated."
+            failing.billing_error,
+            "The income account 700098 Old Revenue of Legacy Hosting on "
+            f"{failing.subscription_ids.display_name} is deprecated: set another one "
+            "on the product or its category.",
         )
         self.assertEqual(failing.billing_failed_on, d("2026-12-01"))
         self.assertEqual(len(failing.activity_ids), 1)
