@@ -950,10 +950,12 @@ class SaleSubscriptionGroup(models.Model):
         # No creation message, tracking or follower subscription per invoice
         # (the group's chatter links each one): a third of the queries of a
         # run. Posting and sending then run in the caller's context.
+        # Journal items computed once per invoice (account_move_fast_create):
+        # the standard re-synchronisation was most of a run.
         invoices = (
             self.env["account.move"]
             .with_context(default_move_type="out_invoice", tracking_disable=True)
-            .create(vals_list)
+            ._create_with_precomputed_lines(vals_list)
             .with_env(self.env)
         )
         to_post = invoices.filtered(
