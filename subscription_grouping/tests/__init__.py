@@ -10,3 +10,4 @@ from . import test_settings
 from . import test_i18n
 from . import test_demo
 from . import test_tour
+from . import test_invoice_fast_path

@@ -1,0 +1,540 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from copy import deepcopy
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tools import float_repr
+
+from .common import SubscriptionGroupingCase, d
+
+# What an invoice's journal items must hold, whichever way it was created.
+LINE_FIELDS = (
+    "display_type",
+    "name",
+    "sequence",
+    "account_id",
+    "partner_id",
+    "currency_id",
+    "product_id",
+    "quantity",
+    "price_unit",
+    "discount",
+    "tax_ids",
+    "tax_line_id",
+    "tax_repartition_line_id",
+    "group_tax_id",
+    "tax_tag_ids",
+    "tax_tag_invert",
+    "date_maturity",
+    "discount_date",
+    "analytic_distribution",
+    "start_date",
+    "end_date",
+    "subscription_id",
+    "subscription_group_charge_id",
+)
+COMPANY_AMOUNTS = (
+    "debit",
+    "credit",
+    "balance",
+    "tax_base_amount",
+    "amount_residual",
+    "discount_balance",
+)
+CURRENCY_AMOUNTS = (
+    "amount_currency",
+    "amount_residual_currency",
+    "price_subtotal",
+    "price_total",
+    "discount_amount_currency",
+)
+MOVE_FIELDS = (
+    "invoice_date",
+    "invoice_date_due",
+    "date",
+    "currency_id",
+    "invoice_currency_rate",
+    "invoice_payment_term_id",
+)
+MOVE_AMOUNTS = ("amount_untaxed", "amount_tax", "amount_total", "amount_residual")
+MOVE_SIGNED_AMOUNTS = (
+    "amount_untaxed_signed",
+    "amount_tax_signed",
+    "amount_total_signed",
+    "amount_residual_signed",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceFastPath(SubscriptionGroupingCase):
+    """Merged invoices created with their journal items computed once are the
+    invoices Odoo's standard ``account.move.create`` makes of the same values,
+    to the cent, tag and due date."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.subscription_grouping_anchor_day = 1
+        cls.Move = cls.env["account.move"].with_context(
+            default_move_type="out_invoice", tracking_disable=True
+        )
+        cls.company = cls.env.company
+        cls.tax_15 = cls._create_tax("Sales 15%", 15.0)
+        cls.tax_21_included = cls._create_tax(
+            "Sales 21% included", 21.0, price_include_override="tax_included"
+        )
+        # a tax in the base of the next one, with its amount split on two accounts
+        cls.tax_10_in_base = cls._create_tax(
+            "Sales 10% in base",
+            10.0,
+            include_base_amount=True,
+            sequence=0,
+            split=(60.0, 40.0),
+        )
+
+    @classmethod
+    def _create_tax(cls, name, amount, split=(100.0,), **vals):
+        country = cls.company.account_fiscal_country_id
+        tags = cls.env["account.account.tag"].create(
+            [
+                {
+                    "name": f"{name} {kind}",
+                    "applicability": "taxes",
+                    "country_id": country.id,
+                }
+                for kind in ("base", "tax", "refund base", "refund tax")
+            ]
+        )
+        accounts = [
+            cls.company_data["default_account_tax_sale"],
+            cls.company_data["default_account_tax_sale"].copy(),
+        ]
+
+        def repartition(base_tag, tax_tag):
+            return [
+                Command.create({"repartition_type": "base", "tag_ids": base_tag.ids}),
+                *(
+                    Command.create(
+                        {
+                            "repartition_type": "tax",
+                            "factor_percent": factor,
+                            "account_id": account.id,
+                            "tag_ids": tax_tag.ids,
+                        }
+                    )
+                    for factor, account in zip(split, accounts, strict=False)
+                ),
+            ]
+
+        return cls.env["account.tax"].create(
+            {
+                "name": name,
+                "amount_type": "percent",
+                "amount": amount,
+                "type_tax_use": "sale",
+                "country_id": country.id,
+                "invoice_repartition_line_ids": repartition(tags[0], tags[1]),
+                "refund_repartition_line_ids": repartition(tags[2], tags[3]),
+                **vals,
+            }
+        )
+
+    # -- helpers ------------------------------------------------------------
+    def _merged_invoice_vals(self, members, partner=None, pricelist=None):
+        """The values of the first merged invoice of ``partner``'s group, whose
+        ``members`` are ``(next invoice date, price, taxes)``: those due
+        before 2026-12-01 join with a transition charge."""
+        partner = partner or self.customer
+        partner.subscription_grouping_anchor_day = 1
+        subscriptions = self.env["sale.subscription"]
+        for next_date, price, taxes in members:
+            subscription = self._create_subscription(
+                self.template_monthly,
+                next_date,
+                [price],
+                partner=partner,
+                pricelist=pricelist,
+            )
+            subscription.sale_subscription_line_ids.tax_ids = taxes
+            subscriptions |= subscription
+        partner.subscription_grouping = True
+        group = subscriptions.group_id
+        plan = group._plan_next_run()
+        self.assertEqual(plan.run_date, d("2026-12-01"))
+        vals = group._prepare_run_invoice_vals(plan)
+        # both ways bill the same run date: the database allows one of them
+        del vals["subscription_group_run_date"]
+        return vals
+
+    def _fast_path_blocker(self, vals):
+        header = self.Move._new_fast_create_header(vals)
+        return header._get_fast_create_blocker(vals) or header._get_fast_lines_blocker(
+            self.Move._get_fast_product_lines(vals)
+        )
+
+    def _create_both_ways(self, vals):
+        """The invoice of ``vals`` created by the fast path, and by Odoo's
+        standard create."""
+        # on the run date, as the scheduled run does: an invoice without payment
+        # terms is due today
+        with freeze_time("2026-12-01"):
+            fast = self.Move._create_with_precomputed_lines([deepcopy(vals)])
+            standard = self.Move.create([deepcopy(vals)])
+        return fast, standard
+
+    def _snapshot(self, move):
+        """Every stored value the two ways must agree on, money to its digits."""
+        company_currency = move.company_id.currency_id
+
+        def value(record, fname):
+            value = record[fname]
+            if fname in COMPANY_AMOUNTS:
+                return float_repr(value, company_currency.decimal_places)
+            if fname in CURRENCY_AMOUNTS + MOVE_AMOUNTS:
+                return float_repr(value, move.currency_id.decimal_places)
+            if fname in MOVE_SIGNED_AMOUNTS:
+                return float_repr(value, company_currency.decimal_places)
+            if fname in ("quantity", "price_unit", "discount"):
+                return float_repr(value, 6)
+            if hasattr(value, "ids"):
+                return sorted(value.ids)
+            return value
+
+        return {
+            "move": {
+                fname: value(move, fname)
+                for fname in MOVE_FIELDS + MOVE_AMOUNTS + MOVE_SIGNED_AMOUNTS
+            },
+            "lines": [
+                {
+                    fname: value(line, fname)
+                    for fname in LINE_FIELDS + COMPANY_AMOUNTS + CURRENCY_AMOUNTS
+                }
+                for line in move.line_ids.sorted("id")
+            ],
+        }
+
+    def assertSameInvoice(self, fast, standard):
+        self.assertEqual(len(fast), 1)
+        self.assertEqual(len(standard), 1)
+        self.assertNotEqual(fast, standard)
+        expected = self._snapshot(standard)
+        self.assertEqual(self._snapshot(fast)["move"], expected["move"])
+        self.assertEqual(
+            self._snapshot(fast)["lines"], expected["lines"], "journal items differ"
+        )
+        # and both stay equal once posted, but for their numbers, which the
+        # receivable lines are named after
+        (fast | standard).action_post()
+        posted = [self._snapshot(move)["lines"] for move in (fast, standard)]
+        for move, lines in zip(fast | standard, posted, strict=True):
+            for line in lines:
+                if line["name"]:
+                    line["name"] = line["name"].replace(move.name, "<number>")
+        self.assertEqual(posted[0], posted[1], "posted journal items differ")
+
+    def _journal_items(self, move, display_type):
+        return move.line_ids.filtered(
+            lambda line: line.display_type == display_type
+        ).sorted("id")
+
+    # -- cases --------------------------------------------------------------
+    def test_taxes_excluded(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        vals = self._merged_invoice_vals(
+            [("2026-11-15", 100.0, self.tax_15), ("2026-12-01", 40.0, self.tax_15)]
+        )
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        # 100.00 + the transition 16/30 x 100.00 = 53.33 + 40.00; 15% of each
+        # line rounded: 15.00 + 8.00 + 6.00
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "amount_untaxed": 193.33,
+                    "amount_tax": 29.0,
+                    "amount_total": 222.33,
+                    "amount_residual": 222.33,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "tax"),
+            [
+                {
+                    "tax_line_id": self.tax_15.id,
+                    "balance": -29.0,
+                    "tax_base_amount": 193.33,
+                    "tax_tag_ids": self.tax_15.invoice_repartition_line_ids[
+                        1
+                    ].tag_ids.ids,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "payment_term"),
+            [{"balance": 222.33, "date_maturity": d("2026-12-01")}],
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_taxes_included(self):
+        # Odoo's own example (account.tax._round_base_lines_tax_details): the
+        # rounding difference of the tax included is put on the first line
+        self.company.tax_calculation_rounding_method = "round_globally"
+        vals = self._merged_invoice_vals(
+            [
+                ("2026-12-01", 21.53, self.tax_21_included),
+                ("2026-12-01", 21.53, self.tax_21_included),
+            ]
+        )
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "amount_untaxed": 35.59,
+                    "amount_tax": 7.47,
+                    "amount_total": 43.06,
+                    "amount_residual": 43.06,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "product"),
+            [
+                {"price_total": 21.53, "balance": -17.80},
+                {"price_total": 21.53, "balance": -17.79},
+            ],
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_two_taxes_on_one_line(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        taxes = self.tax_10_in_base | self.tax_15
+        vals = self._merged_invoice_vals(
+            [("2026-11-15", 100.0, taxes), ("2026-12-01", 40.0, taxes)]
+        )
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        # 10%: 10.00 + 5.33 + 4.00, split 60/40 per line (6.00/4.00,
+        # 3.20/2.13, 2.40/1.60); 15% of the price with the 10%: 16.50 + 8.80
+        # + 6.60
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "amount_untaxed": 193.33,
+                    "amount_tax": 51.23,
+                    "amount_total": 244.56,
+                    "amount_residual": 244.56,
+                }
+            ],
+        )
+        rep_a, rep_b = self.tax_10_in_base.invoice_repartition_line_ids.filtered(
+            lambda rep: rep.repartition_type == "tax"
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "tax"),
+            [
+                {
+                    "tax_repartition_line_id": rep_a.id,
+                    "balance": -11.60,
+                    "tax_base_amount": 193.33,
+                    "tax_ids": self.tax_15.ids,
+                },
+                {
+                    "tax_repartition_line_id": rep_b.id,
+                    "balance": -7.73,
+                    "tax_base_amount": 193.33,
+                    "tax_ids": self.tax_15.ids,
+                },
+                {
+                    "tax_repartition_line_id": self.tax_15.invoice_repartition_line_ids[
+                        1
+                    ].id,
+                    "balance": -31.90,
+                    "tax_base_amount": 212.66,
+                    "tax_ids": [],
+                },
+            ],
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_foreign_currency(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        euro = self.setup_other_currency("EUR", rates=[("2026-01-01", 1.3)])
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Grouping EUR", "currency_id": euro.id}
+        )
+        customer = self._create_customer(
+            "Euro Customer", property_product_pricelist=pricelist.id
+        )
+        vals = self._merged_invoice_vals(
+            [("2026-11-15", 100.0, self.tax_15), ("2026-12-01", 40.0, self.tax_15)],
+            partner=customer,
+            pricelist=pricelist,
+        )
+        self.assertEqual(vals["currency_id"], euro.id)
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        # in USD, each line at 1.3 EUR per USD, rounded per line:
+        # 76.92 + 41.02 + 30.77, and taxes 11.54 + 6.15 + 4.62
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "currency_id": euro.id,
+                    "invoice_currency_rate": 1.3,
+                    "amount_untaxed": 193.33,
+                    "amount_tax": 29.0,
+                    "amount_total": 222.33,
+                    "amount_residual": 222.33,
+                    "amount_untaxed_signed": 148.71,
+                    "amount_tax_signed": 22.31,
+                    "amount_total_signed": 171.02,
+                }
+            ],
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_payment_term_in_installments(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        customer = self._create_customer(
+            "Customer Paying in Two", property_payment_term_id=self.pay_terms_b.id
+        )
+        vals = self._merged_invoice_vals(
+            [("2026-12-01", 100.0, self.tax_15), ("2026-12-01", 40.0, self.tax_15)],
+            partner=customer,
+        )
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        # 161.00: 30% at once, the rest at the end of the following month
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "invoice_payment_term_id": self.pay_terms_b.id,
+                    "amount_total": 161.0,
+                    "amount_residual": 161.0,
+                    "invoice_date_due": d("2027-01-31"),
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "payment_term"),
+            [
+                {"balance": 48.30, "date_maturity": d("2026-12-01")},
+                {"balance": 112.70, "date_maturity": d("2027-01-31")},
+            ],
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_credit_note(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        vals = self._merged_invoice_vals(
+            [("2026-11-15", 100.0, self.tax_15), ("2026-12-01", 40.0, self.tax_15)]
+        )
+        vals["move_type"] = "out_refund"
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "move_type": "out_refund",
+                    "amount_untaxed": 193.33,
+                    "amount_tax": 29.0,
+                    "amount_total": 222.33,
+                    "amount_total_signed": -222.33,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "tax"),
+            [
+                {
+                    "balance": 29.0,
+                    "tax_tag_ids": self.tax_15.refund_repartition_line_ids[
+                        1
+                    ].tag_ids.ids,
+                }
+            ],
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_cash_rounding_takes_the_standard_path(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        vals = self._merged_invoice_vals([("2026-12-01", 100.01, self.tax_15)])
+        vals["invoice_cash_rounding_id"] = self.cash_rounding_a.id
+        self.assertEqual(self._fast_path_blocker(vals), "cash_rounding")
+        fast, standard = self._create_both_ways(vals)
+        # 100.01 + 15.00, rounded up to 0.05 on a line of its own
+        self.assertRecordValues(
+            fast, [{"amount_untaxed": 100.05, "amount_total": 115.05}]
+        )
+        self.assertRecordValues(
+            self._journal_items(fast, "rounding"), [{"balance": -0.04}]
+        )
+        self.assertSameInvoice(fast, standard)
+
+    def test_early_payment_discount_takes_the_standard_path(self):
+        terms = self.env["account.payment.term"].create(
+            {
+                "name": "2% within 7 days, net 30",
+                "early_discount": True,
+                "discount_percentage": 2.0,
+                "discount_days": 7,
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 100.0, "nb_days": 30}
+                    )
+                ],
+            }
+        )
+        customer = self._create_customer(
+            "Customer Paying Early", property_payment_term_id=terms.id
+        )
+        vals = self._merged_invoice_vals(
+            [("2026-12-01", 100.0, self.tax_15)], partner=customer
+        )
+        self.assertEqual(self._fast_path_blocker(vals), "early_payment_discount")
+        fast, standard = self._create_both_ways(vals)
+        self.assertSameInvoice(fast, standard)
+
+    def test_lines_left_to_odoo_take_the_standard_path(self):
+        vals = self._merged_invoice_vals([("2026-12-01", 100.0, self.tax_15)])
+        __, __, line_vals = vals["invoice_line_ids"][1]
+        del line_vals["account_id"]
+        self.assertEqual(self._fast_path_blocker(vals), "line_fields")
+
+    def test_the_scheduled_run_takes_the_fast_path(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        self._merged_invoice_vals(
+            [("2026-11-15", 100.0, self.tax_15), ("2026-12-01", 40.0, self.tax_15)]
+        )
+        Move = type(self.env["account.move"])
+        with patch.object(
+            Move,
+            "_prepare_fast_create_vals",
+            autospec=True,
+            side_effect=Move._prepare_fast_create_vals,
+        ) as prepare:
+            self._cron("2026-12-01")
+        self.assertEqual(prepare.call_count, 1)
+        self.assertRecordValues(
+            self._invoices(),
+            [
+                {
+                    "amount_untaxed": 193.33,
+                    "amount_tax": 29.0,
+                    "amount_total": 222.33,
+                    "invoice_date_due": d("2026-12-01"),
+                }
+            ],
+        )
