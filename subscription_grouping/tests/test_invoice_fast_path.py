@@ -14,6 +14,11 @@ from .common import SubscriptionGroupingCase, d
 # What an invoice's journal items must hold, whichever way it was created.
 LINE_FIELDS = (
     "display_type",
+    "date",
+    "journal_id",
+    "currency_rate",
+    "is_refund",
+    "product_uom_id",
     "name",
     "sequence",
     "account_id",
@@ -53,6 +58,12 @@ CURRENCY_AMOUNTS = (
     "discount_amount_currency",
 )
 MOVE_FIELDS = (
+    "journal_id",
+    "partner_id",
+    "commercial_partner_id",
+    "fiscal_position_id",
+    "payment_state",
+    "tax_totals",
     "invoice_date",
     "invoice_date_due",
     "date",
@@ -126,7 +137,9 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
                             "tag_ids": tax_tag.ids,
                         }
                     )
-                    for factor, account in zip(split, accounts, strict=False)
+                    for factor, account in zip(
+                        split, accounts[: len(split)], strict=True
+                    )
                 ),
             ]
 
@@ -190,7 +203,7 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
         """Every stored value the two ways must agree on, money to its digits."""
         company_currency = move.company_id.currency_id
 
-        def value(record, fname):
+        def stored(record, fname):
             value = record[fname]
             if fname in COMPANY_AMOUNTS:
                 return float_repr(value, company_currency.decimal_places)
@@ -206,12 +219,12 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
 
         return {
             "move": {
-                fname: value(move, fname)
+                fname: stored(move, fname)
                 for fname in MOVE_FIELDS + MOVE_AMOUNTS + MOVE_SIGNED_AMOUNTS
             },
             "lines": [
                 {
-                    fname: value(line, fname)
+                    fname: stored(line, fname)
                     for fname in LINE_FIELDS + COMPANY_AMOUNTS + CURRENCY_AMOUNTS
                 }
                 for line in move.line_ids.sorted("id")
@@ -537,4 +550,16 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
                     "invoice_date_due": d("2026-12-01"),
                 }
             ],
+        )
+
+    def test_a_batch_keeps_its_order_whatever_the_paths(self):
+        vals = self._merged_invoice_vals([("2026-12-01", 100.0, self.tax_15)])
+        rounded = dict(deepcopy(vals), invoice_cash_rounding_id=self.cash_rounding_a.id)
+        moves = self.Move._create_with_precomputed_lines(
+            [deepcopy(vals), rounded, deepcopy(vals)]
+        )
+        self.assertEqual(len(moves), 3)
+        self.assertEqual(
+            [bool(move.invoice_cash_rounding_id) for move in moves],
+            [False, True, False],
         )
