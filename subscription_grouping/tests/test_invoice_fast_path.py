@@ -1,5 +1,6 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import random
 from copy import deepcopy
 from unittest.mock import patch
 
@@ -236,10 +237,10 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
         self.assertEqual(len(standard), 1)
         self.assertNotEqual(fast, standard)
         expected = self._snapshot(standard)
-        self.assertEqual(self._snapshot(fast)["move"], expected["move"])
         self.assertEqual(
             self._snapshot(fast)["lines"], expected["lines"], "journal items differ"
         )
+        self.assertEqual(self._snapshot(fast)["move"], expected["move"])
         # and both stay equal once posted, but for their numbers, which the
         # receivable lines are named after
         (fast | standard).action_post()
@@ -448,6 +449,29 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
         )
         self.assertSameInvoice(fast, standard)
 
+    def test_a_credit_line_on_an_invoice(self):
+        self.company.tax_calculation_rounding_method = "round_per_line"
+        vals = self._merged_invoice_vals([("2026-12-01", 100.0, self.tax_15)])
+        # as a credit for unused days or a lower price is billed
+        __, __, line_vals = vals["invoice_line_ids"][1]
+        vals["invoice_line_ids"].append(
+            Command.create(dict(line_vals, name="Credit", price_unit=-30.0))
+        )
+        self.assertIsNone(self._fast_path_blocker(vals))
+        fast, standard = self._create_both_ways(vals)
+        self.assertRecordValues(
+            fast,
+            [
+                {
+                    "amount_untaxed": 70.0,
+                    "amount_tax": 10.5,
+                    "amount_total": 80.5,
+                    "amount_residual": 80.5,
+                }
+            ],
+        )
+        self.assertSameInvoice(fast, standard)
+
     def test_credit_note(self):
         self.company.tax_calculation_rounding_method = "round_per_line"
         vals = self._merged_invoice_vals(
@@ -563,3 +587,87 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
             [bool(move.invoice_cash_rounding_id) for move in moves],
             [False, True, False],
         )
+
+    def test_varied_invoices_are_equal_both_ways(self):
+        """Prices, quantities, discounts, tax combinations, currencies,
+        payment terms and both tax rounding methods, drawn at random (with a
+        fixed seed): every invoice the same both ways, all on the fast path."""
+        rng = random.Random(20261201)
+        euro = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.8765)])
+        account = self.company_data["default_account_revenue"]
+        tax_sets = [
+            self.env["account.tax"],
+            self.tax_15,
+            self.tax_21_included,
+            self.tax_10_in_base | self.tax_15,
+            self.tax_10_in_base | self.tax_21_included,
+        ]
+        for method in ("round_per_line", "round_globally"):
+            self.company.tax_calculation_rounding_method = method
+            vals_list = []
+            for __ in range(10):
+                lines = [
+                    Command.create(
+                        {
+                            "product_id": self.product_service.id,
+                            "product_uom_id": self.product_service.uom_id.id,
+                            "name": "Line",
+                            "account_id": account.id,
+                            "analytic_distribution": False,
+                            "price_unit": rng.randint(-5000, 50000) / 100,
+                            "quantity": rng.choice([1.0, 1.0, 2.0, 0.5, 3.0]),
+                            "discount": rng.choice([0.0, 0.0, 10.0, 12.5]),
+                            "tax_ids": [Command.set(rng.choice(tax_sets).ids)],
+                        }
+                    )
+                    for __ in range(rng.randint(1, 8))
+                ]
+                vals_list.append(
+                    {
+                        "move_type": rng.choice(["out_invoice", "out_refund"]),
+                        "partner_id": self.customer.id,
+                        "company_id": self.company.id,
+                        "currency_id": rng.choice([self.company.currency_id, euro]).id,
+                        "invoice_date": d("2026-12-01"),
+                        "invoice_payment_term_id": rng.choice(
+                            [False, self.pay_terms_a.id, self.pay_terms_b.id]
+                        ),
+                        "invoice_line_ids": lines,
+                    }
+                )
+            for vals in vals_list:
+                self.assertIsNone(self._fast_path_blocker(vals))
+            with freeze_time("2026-12-01"):
+                fast = self.Move._create_with_precomputed_lines(deepcopy(vals_list))
+                # each one on its own: see test_due_dates_in_a_batch
+                standard = self.Move.union(
+                    *(self.Move.create(deepcopy(vals)) for vals in vals_list)
+                )
+            for fast_move, standard_move in zip(fast, standard, strict=True):
+                self.assertSameInvoice(fast_move, standard_move)
+
+    def test_due_dates_in_a_batch(self):
+        """Each invoice of a batch is due when its last installment is, as Odoo
+        dates it when creating it alone. (Odoo 18's create of a batch dates an
+        invoice with payment terms today when one without terms comes before
+        it: its stored due date is computed before its receivable lines.)"""
+        customer = self._create_customer(
+            "Customer Paying in Two", property_payment_term_id=self.pay_terms_b.id
+        )
+        without_terms = self._merged_invoice_vals([("2026-12-01", 100.0, self.tax_15)])
+        with_terms = self._merged_invoice_vals(
+            [("2026-12-01", 100.0, self.tax_15)], partner=customer
+        )
+        with freeze_time("2026-12-01"):
+            moves = self.Move._create_with_precomputed_lines(
+                [without_terms, with_terms]
+            )
+        self.assertEqual(
+            [move.invoice_date_due for move in moves],
+            [d("2026-12-01"), d("2027-01-31")],
+        )
+        for move in moves:
+            self.assertEqual(
+                move.invoice_date_due,
+                max(self._journal_items(move, "payment_term").mapped("date_maturity")),
+            )
