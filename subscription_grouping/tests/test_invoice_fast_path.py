@@ -589,23 +589,37 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
         )
 
     def test_varied_invoices_are_equal_both_ways(self):
-        """Prices, quantities, discounts, tax combinations, currencies,
+        """Prices, quantities, discounts, taxes of every kind the fast path
+        takes (percent, included, in the base of others, fixed, division,
+        groups), currencies,
         payment terms and both tax rounding methods, drawn at random (with a
         fixed seed): every invoice the same both ways, all on the fast path."""
         rng = random.Random(20261201)
         euro = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.8765)])
         account = self.company_data["default_account_revenue"]
+        fixed = self._create_tax("Fixed 2.50", 2.5, amount_type="fixed")
+        division = self._create_tax("Division 8%", 8.0, amount_type="division")
+        group = self.env["account.tax"].create(
+            {
+                "name": "Group 15% and fixed",
+                "amount_type": "group",
+                "type_tax_use": "sale",
+                "children_tax_ids": [Command.set((self.tax_15 | fixed).ids)],
+            }
+        )
         tax_sets = [
             self.env["account.tax"],
             self.tax_15,
             self.tax_21_included,
             self.tax_10_in_base | self.tax_15,
             self.tax_10_in_base | self.tax_21_included,
+            fixed | division,
+            group,
         ]
         for method in ("round_per_line", "round_globally"):
             self.company.tax_calculation_rounding_method = method
             vals_list = []
-            for __ in range(10):
+            for __ in range(15):
                 lines = [
                     Command.create(
                         {
@@ -614,13 +628,15 @@ class TestInvoiceFastPath(SubscriptionGroupingCase):
                             "name": "Line",
                             "account_id": account.id,
                             "analytic_distribution": False,
-                            "price_unit": rng.randint(-5000, 50000) / 100,
+                            # credits too, never more than the first line
+                            "price_unit": rng.randint(-5000, 50000) / 100
+                            + (1000.0 if not index else 0.0),
                             "quantity": rng.choice([1.0, 1.0, 2.0, 0.5, 3.0]),
                             "discount": rng.choice([0.0, 0.0, 10.0, 12.5]),
                             "tax_ids": [Command.set(rng.choice(tax_sets).ids)],
                         }
                     )
-                    for __ in range(rng.randint(1, 8))
+                    for index in range(rng.randint(1, 8))
                 ]
                 vals_list.append(
                     {
