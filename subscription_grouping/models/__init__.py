@@ -1,5 +1,4 @@
 from . import account_move
-from . import account_move_fast_create
 from . import account_move_line
 from . import res_company
 from . import res_partner

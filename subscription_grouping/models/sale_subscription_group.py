@@ -950,8 +950,8 @@ class SaleSubscriptionGroup(models.Model):
         # No creation message, tracking or follower subscription per invoice
         # (the group's chatter links each one): a third of the queries of a
         # run. Posting and sending then run in the caller's context.
-        # Journal items computed once per invoice (account_move_fast_create):
-        # the standard re-synchronisation was most of a run.
+        # Each invoice's journal items computed once, not re-synchronised line
+        # by line: that sync was most of a run.
         invoices = (
             self.env["account.move"]
             .with_context(default_move_type="out_invoice", tracking_disable=True)
