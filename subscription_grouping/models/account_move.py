@@ -304,8 +304,8 @@ class AccountMove(models.Model):
             line_ids=line_commands,
             # the rate the amounts were computed with, which create computes too
             invoice_currency_rate=self.invoice_currency_rate,
-            # what create computes from the receivable lines, given: computing
-            # it would compute every tax again
+            # the due date of the receivable lines, given: create computes it
+            # later, in a batch before they exist (then it is today's date)
             invoice_date_due=max(
                 (line["date_maturity"] for line in term_lines),
                 default=self.invoice_date_due,
