@@ -2,10 +2,36 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
+
+# Product line fields the fast path reads from the values, never computes:
+# a line missing one of them is left to Odoo's computes (standard path).
+FAST_LINE_FIELDS = (
+    "account_id",
+    "tax_ids",
+    "price_unit",
+    "quantity",
+    "analytic_distribution",
+)
+# Line values the standard path would overwrite or recompute after creation.
+SYNCED_LINE_FIELDS = (
+    "partner_id",
+    "currency_id",
+    "balance",
+    "amount_currency",
+    "debit",
+    "credit",
+    "tax_tag_ids",
+    "tax_repartition_line_id",
+)
+# Invoice values that feed or replace the sync: left to the standard path.
+SYNCED_MOVE_FIELDS = ("line_ids", "tax_totals", "invoice_date_due")
+# Tax computations the fast path is proven on: taxes with python code
+# (account_tax_python) or cash basis exigibility take the standard path.
+FAST_TAX_AMOUNT_TYPES = ("percent", "division", "fixed")
 
 
 class AccountMove(models.Model):
@@ -149,3 +175,287 @@ class AccountMove(models.Model):
                 "subscription_group_send_failed_on": False,
             }
         )
+
+    # -- creation with precomputed journal items --------------------------------
+    # account.move.create creates the invoice lines, then re-synchronises the
+    # move: it computes the tax lines, writes every product line's amounts back
+    # one by one, computes the receivable lines, and compares all of it before
+    # and after: most of a billing run. The fast path computes, per invoice and
+    # before anything is written, the journal items the standard path ends
+    # with, with the same Odoo helpers (account.tax base lines, tax details,
+    # rounding, tax lines; the payment term's _compute_terms), and creates the
+    # move with them, the sync skipped. An invoice takes it only when
+    # _get_fast_create_blocker and _get_fast_lines_blocker find nothing it
+    # cannot reproduce exactly; any other one is created the standard way.
+
+    @api.model
+    def _create_with_precomputed_lines(self, vals_list):
+        """Create invoices like :meth:`create`, each one with its journal items
+        computed once when it can be; the moves come in the order of
+        ``vals_list``."""
+        fast, standard = {}, {}
+        for index, vals in enumerate(vals_list):
+            header = self._new_fast_create_header(vals)
+            blocker = header._get_fast_create_blocker(vals)
+            if not blocker:
+                lines = self._get_fast_product_lines(vals)
+                blocker = header._get_fast_lines_blocker(lines)
+            if blocker:
+                _logger.debug("Invoice %s takes the standard path: %s", index, blocker)
+                standard[index] = vals
+            else:
+                fast[index] = header._prepare_fast_create_vals(vals, lines)
+        moves = {}
+        if fast:
+            # Every amount is given: nothing left for the move's sync nor the
+            # lines' (Odoo's point of sale creates its entries the same way).
+            created = self.with_context(
+                skip_invoice_sync=True, skip_invoice_line_sync=True
+            ).create(list(fast.values()))
+            moves.update(zip(fast, created.with_env(self.env), strict=True))
+        if standard:
+            created = self.create(list(standard.values()))
+            moves.update(zip(standard, created, strict=True))
+        return self.union(*(moves[index] for index in range(len(vals_list))))
+
+    @api.model
+    def _new_fast_create_header(self, vals):
+        """The invoice of ``vals`` in memory, without its lines: its computed
+        fields (currency rate, sign, due date) and defaults are create's."""
+        header_vals = {
+            fname: value
+            for fname, value in vals.items()
+            if fname not in ("invoice_line_ids", "line_ids")
+        }
+        missing = [
+            fname
+            for fname in ("move_type", "invoice_cash_rounding_id")
+            if fname not in header_vals
+        ]
+        return self.new({**self.default_get(missing), **header_vals})
+
+    def _get_fast_create_blocker(self, vals):
+        """Why this invoice (``self``: its header, see
+        :meth:`_new_fast_create_header`) must take the standard path, or
+        ``None``. The reasons are codes for logs and tests, never shown."""
+        self.ensure_one()
+        if self.move_type not in ("out_invoice", "out_refund"):
+            return "move_type"
+        if any(fname in vals for fname in SYNCED_MOVE_FIELDS):
+            return "synced_move_fields"
+        if self.invoice_cash_rounding_id:
+            return "cash_rounding"
+        if self.invoice_payment_term_id.early_discount:
+            return "early_payment_discount"
+        # the exact test the taxes computation makes before dividing by it
+        if not self.invoice_currency_rate:
+            return "currency_rate"
+        commands = vals.get("invoice_line_ids", [])
+        if any(command[0] != Command.CREATE for command in commands):
+            return "line_commands"
+        for _command, _id, line_vals in commands:
+            display_type = line_vals.get("display_type") or "product"
+            if display_type in ("line_section", "line_note"):
+                continue
+            if display_type != "product":
+                return "dynamic_lines"
+            if (
+                any(fname not in line_vals for fname in FAST_LINE_FIELDS)
+                or any(fname in line_vals for fname in SYNCED_LINE_FIELDS)
+                or (line_vals.get("product_id") and "product_uom_id" not in line_vals)
+            ):
+                return "line_fields"
+        return None
+
+    def _get_fast_lines_blocker(self, lines):
+        """Like :meth:`_get_fast_create_blocker`, on the product lines (see
+        :meth:`_get_fast_product_lines`)."""
+        self.ensure_one()
+        if lines.account_id.filtered(
+            lambda account: account.account_type
+            in ("asset_receivable", "liability_payable")
+        ):
+            return "line_account"
+        if self._get_discount_allocation_account() and any(lines.mapped("discount")):
+            return "discount_allocation"
+        if any(
+            tax.amount_type not in FAST_TAX_AMOUNT_TYPES
+            or tax.tax_exigibility != "on_invoice"
+            for tax in lines.tax_ids.flatten_taxes_hierarchy()
+        ):
+            return "taxes"
+        return None
+
+    @api.model
+    def _get_fast_product_lines(self, vals):
+        """The product lines of ``vals`` as new (in-memory) records holding the
+        given values only, converted as create stores them (records, numbers
+        rounded to their digits), in their order."""
+        Line = self.env["account.move.line"]
+        fnames = (*FAST_LINE_FIELDS, "product_id", "product_uom_id", "discount")
+        return Line.union(
+            *(
+                Line.new(
+                    {fname: line_vals[fname] for fname in fnames if fname in line_vals}
+                )
+                for _command, _id, line_vals in vals.get("invoice_line_ids", [])
+                if (line_vals.get("display_type") or "product") == "product"
+            )
+        )
+
+    def _prepare_fast_create_vals(self, vals, lines):
+        """``vals`` with every journal item the standard create would end with:
+        the product lines with their amounts and tax tags, the tax lines, the
+        receivable lines."""
+        self.ensure_one()
+        base_lines = [self._prepare_fast_base_line(line) for line in lines]
+        tax_results = self._compute_fast_tax_results(base_lines)
+        product_amounts = [
+            amounts for _base_line, amounts in tax_results["base_lines_to_update"]
+        ]
+        tax_lines = [
+            {**tax_line_vals, "display_type": "tax"}
+            for tax_line_vals in tax_results["tax_lines_to_add"]
+        ]
+        line_commands = []
+        next_amounts = iter(product_amounts)
+        for _command, _id, line_vals in vals.get("invoice_line_ids", []):
+            if (line_vals.get("display_type") or "product") == "product":
+                line_vals = {**line_vals, **next(next_amounts)}
+            line_commands.append(Command.create(line_vals))
+        # as _compute_needed_terms: no receivable line for an invoice without lines
+        term_lines = (
+            self._prepare_fast_payment_term_lines(
+                self._get_fast_amounts(product_amounts, tax_lines)
+            )
+            if line_commands
+            else []
+        )
+        line_commands += [Command.create(line) for line in tax_lines + term_lines]
+        fast_vals = {
+            fname: value for fname, value in vals.items() if fname != "invoice_line_ids"
+        }
+        fast_vals.update(
+            line_ids=line_commands,
+            # the rate the amounts were computed with, which create computes too
+            invoice_currency_rate=self.invoice_currency_rate,
+            # the due date of the receivable lines, given: create computes it
+            # later, in a batch before they exist (then it is today's date)
+            invoice_date_due=max(
+                (line["date_maturity"] for line in term_lines),
+                default=self.invoice_date_due,
+            ),
+        )
+        return fast_vals
+
+    def _prepare_fast_base_line(self, line):
+        """The tax computation's base line of a product ``line`` (a new record
+        of :meth:`_get_fast_product_lines`), as
+        ``_prepare_product_base_line_for_taxes_computation`` makes it from the
+        created line: the values it reads from the line's computed fields
+        (``_compute_currency_id``, ``_compute_partner_id``,
+        ``_compute_is_refund``, ``_compute_tax_tag_invert``) are given, since
+        a line of a customer invoice computes them from its invoice alone."""
+        self.ensure_one()
+        return self.env["account.tax"]._prepare_base_line_for_taxes_computation(
+            line,
+            price_unit=line.price_unit,
+            quantity=line.quantity,
+            discount=line.discount,
+            rate=self.invoice_currency_rate,
+            sign=self.direction_sign,
+            special_mode=False,
+            product_uom_id=line.product_uom_id if line.product_id else False,
+            currency_id=self.currency_id,
+            partner_id=self.commercial_partner_id,
+            is_refund=self.move_type == "out_refund",
+            tax_tag_invert=bool(line.tax_ids) and self.is_inbound(),
+        )
+
+    def _compute_fast_tax_results(self, base_lines):
+        """What ``_sync_tax_lines`` computes for a new invoice: the amounts and
+        tax tags of its product lines, and its tax lines."""
+        self.ensure_one()
+        AccountTax = self.env["account.tax"]
+        company = self.company_id
+        AccountTax._add_tax_details_in_base_lines(base_lines, company)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        AccountTax._add_accounting_data_in_base_lines_tax_details(
+            base_lines, company, include_caba_tags=self.always_tax_exigible
+        )
+        return AccountTax._prepare_tax_lines(base_lines, company)
+
+    def _get_fast_amounts(self, product_amounts, tax_lines):
+        """The totals ``_compute_amount`` stores for the invoice once its lines
+        exist: each line's amounts as stored (rounded), the totals rounded as
+        the monetary fields round them."""
+        self.ensure_one()
+        currency = self.currency_id
+        company_currency = self.company_id.currency_id
+        sign = self.direction_sign
+
+        def total(lines, fname, line_currency):
+            return sum(line_currency.round(line[fname]) for line in lines)
+
+        untaxed_currency = total(product_amounts, "amount_currency", currency)
+        tax_currency = total(tax_lines, "amount_currency", currency)
+        untaxed = total(product_amounts, "balance", company_currency)
+        tax = total(tax_lines, "balance", company_currency)
+        amount_total = currency.round(sign * (untaxed_currency + tax_currency))
+        return {
+            "amount_untaxed": currency.round(sign * untaxed_currency),
+            "amount_tax": currency.round(sign * tax_currency),
+            "amount_total": amount_total,
+            "amount_untaxed_signed": company_currency.round(-untaxed),
+            "amount_tax_signed": company_currency.round(-tax),
+            "amount_total_signed": company_currency.round(-(untaxed + tax)),
+            "amount_total_in_currency_signed": -(sign * amount_total),
+        }
+
+    def _prepare_fast_payment_term_lines(self, amounts):
+        """The receivable lines of the invoice, as ``_compute_needed_terms``
+        makes them from its stored totals ``amounts`` (see
+        :meth:`_get_fast_amounts`)."""
+        self.ensure_one()
+        if not self.invoice_payment_term_id:
+            return [
+                {
+                    "display_type": "payment_term",
+                    "date_maturity": self.invoice_date_due,
+                    "discount_date": False,
+                    "discount_balance": 0.0,
+                    "discount_amount_currency": 0.0,
+                    "balance": amounts["amount_total_signed"],
+                    "amount_currency": amounts["amount_total_in_currency_signed"],
+                }
+            ]
+        sign = 1 if self.is_inbound(include_receipts=True) else -1
+        terms = self.invoice_payment_term_id._compute_terms(
+            date_ref=self.invoice_date or self.date or fields.Date.context_today(self),
+            currency=self.currency_id,
+            company=self.company_id,
+            tax_amount=amounts["amount_tax_signed"],
+            tax_amount_currency=amounts["amount_tax"] * sign,
+            untaxed_amount=amounts["amount_untaxed_signed"],
+            untaxed_amount_currency=amounts["amount_untaxed"] * sign,
+            cash_rounding=self.invoice_cash_rounding_id,
+            sign=sign,
+        )
+        by_date = {}
+        for term in terms["line_ids"]:
+            date_maturity = fields.Date.to_date(term.get("date"))
+            if date_maturity in by_date:
+                by_date[date_maturity]["balance"] += term["company_amount"]
+                by_date[date_maturity]["amount_currency"] += term["foreign_amount"]
+                continue
+            by_date[date_maturity] = {
+                "display_type": "payment_term",
+                "date_maturity": date_maturity,
+                "discount_date": terms.get("discount_date"),
+                "discount_balance": terms.get("discount_balance") or 0.0,
+                "discount_amount_currency": terms.get("discount_amount_currency")
+                or 0.0,
+                "balance": term["company_amount"],
+                "amount_currency": term["foreign_amount"],
+            }
+        return list(by_date.values())

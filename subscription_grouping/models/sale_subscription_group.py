@@ -1110,10 +1110,12 @@ class SaleSubscriptionGroup(models.Model):
         # No creation message, tracking or follower subscription per invoice
         # (the group's chatter links each one): a third of the queries of a
         # run. Posting and sending then run in the caller's context.
+        # Each invoice's journal items computed once, not re-synchronised line
+        # by line: that sync was most of a run.
         invoices = (
             self.env["account.move"]
             .with_context(default_move_type="out_invoice", tracking_disable=True)
-            .create(vals_list)
+            ._create_with_precomputed_lines(vals_list)
             .with_env(self.env)
         )
         to_post = invoices.filtered(

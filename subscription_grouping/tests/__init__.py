@@ -13,3 +13,4 @@ from . import test_demo
 from . import test_tour
 from . import test_bad_input
 from . import test_security
+from . import test_invoice_fast_path
