@@ -5,10 +5,13 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from subscription_grouping_core import Period, check_coverage
+
+MANAGER_GROUP = "subscription_grouping.group_subscription_grouping_manager"
 
 
 class SubscriptionGroupingCase(AccountTestInvoicingCommon):
@@ -46,6 +49,25 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
         cls.template_quarterly = cls._create_template("Quarterly", 3, "months")
         cls.template_yearly = cls._create_template("Yearly", 1, "years")
         cls.template_weekly = cls._create_template("Weekly", 1, "weeks")
+
+    @classmethod
+    def _create_grouping_users(cls):
+        """``cls.plain``, a salesman, and ``cls.manager``, a grouping manager,
+        both of the fixtures' company only."""
+        company = cls.env.company
+        sales = "sales_team.group_sale_salesman_all_leads"
+        for attribute, groups in (
+            ("plain", sales),
+            ("manager", f"{sales},{MANAGER_GROUP}"),
+        ):
+            user = new_test_user(
+                cls.env,
+                login=f"grouping_{attribute}",
+                groups=groups,
+                company_id=company.id,
+                company_ids=[company.id],
+            )
+            setattr(cls, attribute, user)
 
     @classmethod
     def _create_customer(cls, name, **vals):

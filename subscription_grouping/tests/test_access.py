@@ -17,21 +17,7 @@ class TestAccess(SubscriptionGroupingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
-        cls.plain = new_test_user(
-            cls.env,
-            login="grouping_plain",
-            groups="sales_team.group_sale_salesman_all_leads",
-            company_id=company.id,
-            company_ids=[company.id],
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="grouping_manager",
-            groups=f"sales_team.group_sale_salesman_all_leads,{MANAGER}",
-            company_id=company.id,
-            company_ids=[company.id],
-        )
+        cls._create_grouping_users()
         cls.customer.subscription_grouping_anchor_day = 1
         cls.joined = cls._create_subscription(
             cls.template_monthly, "2026-11-15", [100.0]

@@ -129,21 +129,7 @@ class TestSalesman(SecurityCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
-        cls.plain = new_test_user(
-            cls.env,
-            login="grouping_plain",
-            groups="sales_team.group_sale_salesman_all_leads",
-            company_id=company.id,
-            company_ids=[company.id],
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="grouping_manager",
-            groups=f"sales_team.group_sale_salesman_all_leads,{MANAGER}",
-            company_id=company.id,
-            company_ids=[company.id],
-        )
+        cls._create_grouping_users()
 
     def test_a_salesman_cannot_reach_the_preview_by_a_crafted_call(self):
         subscription = self._create_subscription(
