@@ -210,6 +210,8 @@ def worker(db, run_date, phase, seed, mutant=False):
     pause stands for that. A worker whose connection breaks (PostgreSQL
     restarted) exits with status 3, and the drill starts another one.
     """
+    from odoo import fields
+
     random.seed(seed)
     try:
         env = environment(db)
@@ -220,14 +222,22 @@ def worker(db, run_date, phase, seed, mutant=False):
             commit_invoices_early(env)
         Group = env["sale.subscription.group"]
         Move = env["account.move"]
+        today = fields.Date.context_today(Group)
         while True:
             phase.value = PHASES.index("in a batch")
             billed = Group._cron_bill(run_date)
             env.cr.commit()
             phase.value = PHASES.index("between batches")
             time.sleep(0.005)
-            if not billed:
+            if billed:
+                continue
+            # Nothing taken: done, unless the groups left are locked by
+            # another worker, or by a killed one whose transaction PostgreSQL
+            # has not ended yet. The scheduled action then triggers itself a
+            # little later; the worker comes back at once.
+            if not Group.search_count(Group._get_bill_domain(run_date, today)):
                 break
+            time.sleep(0.05)
         while True:
             phase.value = PHASES.index("sending")
             sent = Move._cron_send_subscription_group_invoices()

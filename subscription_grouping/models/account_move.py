@@ -3,7 +3,10 @@
 import logging
 
 from odoo import Command, api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
+
+from ..locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -123,7 +126,9 @@ class AccountMove(models.Model):
             ("subscription_group_send_failed_on", "=", False),
             ("subscription_group_send_failed_on", "<", today),
         ]
-        moves = self.search(domain, limit=limit, order="id")
+        # two runs at once (a second worker, a manual call) send each invoice
+        # once: the one that locks it
+        moves = lock_free_rows(self.search(domain, limit=limit, order="id"))
         moves._send_subscription_group_invoices()
         remaining = self.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(moves), remaining=remaining)
@@ -153,9 +158,13 @@ class AccountMove(models.Model):
                     sender._generate_and_send_invoices(
                         move, allow_raising=True, **settings
                     )
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # another transaction changed the same rows: no failure of the
+                # sending; the caller's transaction is retried as a whole
+                raise
             # Whatever breaks the rendering or the mailing must not undo the
             # billing around it: the error is kept on the invoice and retried.
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001
                 _logger.warning(
                     "Sending merged invoice %s failed: %s", move.name, error
                 )

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
 
 from subscription_grouping_core import (
     Anchor,
@@ -27,6 +27,8 @@ from subscription_grouping_core import (
     plan_run,
     plan_ungroup,
 )
+
+from ..locking import lock_free_rows
 
 MONTHS = [
     ("1", "January"),
@@ -842,19 +844,11 @@ class SaleSubscriptionGroup(models.Model):
     def _get_run_domain(self, date_ref):
         return [("next_run_date", "<=", date_ref)]
 
-    def _lock_for_run(self):
-        """The groups of ``self`` that no other transaction is billing now."""
-        if not self:
-            return self
+    def _lock_for_run(self, skip_changed=True):
+        """The groups of ``self`` that no other transaction is billing now,
+        locked until commit (``skip_changed``: see ``lock_free_rows``)."""
         self.flush_model(["next_run_date"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM %s WHERE id IN %s FOR UPDATE SKIP LOCKED",
-                SQL.identifier(self._table),
-                tuple(self.ids),
-            )
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        return lock_free_rows(self, skip_changed=skip_changed)
 
     def _run(self, date_ref):
         """Bill every run date up to ``date_ref``: one invoice per group and date."""

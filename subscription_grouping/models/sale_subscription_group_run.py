@@ -12,6 +12,7 @@ guard against a second invoice for one date.
 """
 
 import logging
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -25,6 +26,8 @@ _logger = logging.getLogger(__name__)
 
 BATCH_SIZE_PARAM = "subscription_grouping.bill_batch_size"
 DEFAULT_BATCH_SIZE = 50
+# when every due group left is locked by another transaction
+LOCKED_RETRY_DELAY = timedelta(minutes=5)
 BILLING_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_billing_failed"
 
 
@@ -63,10 +66,15 @@ class SaleSubscriptionGroup(models.Model):
         # a failed group counts as done: it waits for tomorrow's run, and the
         # cron runner must not take a batch of failures for a stalled job
         self.env["ir.cron"]._notify_progress(done=len(groups), remaining=remaining)
-        if groups and remaining:
+        if remaining:
+            # Groups are left: the next batch at once. When every group left
+            # was locked by another transaction (an Invoice Now, a job, a
+            # worker that was just killed), the runner takes this call for
+            # the last one: a call a little later bills what that transaction
+            # leaves, the same day.
             self.env.ref(
                 "subscription_grouping.ir_cron_bill_subscription_groups"
-            )._trigger()
+            )._trigger(None if groups else fields.Datetime.now() + LOCKED_RETRY_DELAY)
         return groups
 
     @api.model

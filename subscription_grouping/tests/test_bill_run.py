@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -89,6 +89,29 @@ class TestBillRun(SubscriptionGroupingCase):
         self.assertEqual(
             invoices.mapped("amount_untaxed"), [100.0, 101.0, 102.0, 103.0, 104.0]
         )
+
+    def test_groups_locked_by_another_transaction_are_tried_again_later(self):
+        Group = self.env["sale.subscription.group"]
+        before = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+        # every due group is being billed by another transaction (an Invoice
+        # Now, a job, a worker killed a moment ago): none can be taken now
+        with (
+            freeze_time("2026-12-01 10:00:00"),
+            patch.object(type(Group), "_lock_for_run", lambda groups: Group),
+        ):
+            self.assertFalse(Group._cron_bill())
+        triggers = (
+            self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+            - before
+        )
+        self.assertEqual(
+            triggers.mapped("call_at"),
+            [fields.Datetime.to_datetime("2026-12-01 10:05:00")],
+        )
+        self.assertFalse(self._merged_invoices())
+        with freeze_time("2026-12-01 10:05:00"):
+            self.assertEqual(Group._cron_bill(), self.groups)
+        self.assertEqual(len(self._merged_invoices()), 5)
 
     def test_a_run_killed_between_or_inside_batches_resumes_without_duplicates(self):
         self._set_batch_size(2)

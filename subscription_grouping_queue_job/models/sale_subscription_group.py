@@ -102,7 +102,9 @@ class SaleSubscriptionGroup(models.Model):
         is retried later, by the retry pattern of its job function.
         """
         try:
-            return self.exists()._lock_for_run()._bill(date_ref)
+            # a group changed since this job began is not skipped: the job
+            # is retried and bills it today
+            return self.exists()._lock_for_run(skip_changed=False)._bill(date_ref)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
             raise RetryableJobError(
                 f"Concurrent update, the job is retried: {error}"

@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.modules.registry import Registry
@@ -108,15 +109,31 @@ class TestBillJobConcurrency(SubscriptionGroupingCase):
         # held no more: the next job takes it
         self.assertEqual(batch._lock_for_run(), batch)
 
-    def test_a_concurrent_update_makes_the_job_retry_later(self):
-        # another transaction updates the group after this one's snapshot
+    def _update_in_another_transaction(self, group):
+        """``group`` changed by a transaction committed after this one's
+        snapshot: PostgreSQL refuses this transaction a lock on it."""
         with self._other_transaction() as other:
             other.execute(
                 "UPDATE sale_subscription_group SET write_date = write_date "
                 "WHERE id = %s",
-                [self.updated_group.id],
+                [group.id],
             )
             other.commit()
+
+    def test_the_scheduled_run_skips_a_group_changed_since_it_began(self):
+        self._update_in_another_transaction(self.updated_group)
+        batch = self.updated_group | self.due_group
+        # skipped, not failing the run: whoever changed it may have billed it
+        self.assertEqual(batch._lock_for_run(), self.due_group)
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(SerializationFailure),
+            self.env.cr.savepoint(),
+        ):
+            batch._lock_for_run(skip_changed=False)
+
+    def test_a_concurrent_update_makes_the_job_retry_later(self):
+        self._update_in_another_transaction(self.updated_group)
         with trap_jobs() as trap, freeze_time("2026-12-01"):
             (self.updated_group | self.due_group).with_delay(
                 identity_key=identity_exact
