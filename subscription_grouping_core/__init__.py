@@ -5,6 +5,7 @@ can be tested and reasoned about alone. The Odoo addon calls it.
 """
 
 from .coverage import Coverage, check_coverage
+from .entries import JoinEntry, UngroupEntry
 from .dates import Anchor, Cadence, CannotAlign, Period, Unit
 from .money import period_ratio, prorate, round_money, span_ratio
 from .plans import (
@@ -23,6 +24,7 @@ from .plans import (
     default_anchor,
     join_refusal,
     next_run_date,
+    plan_first_run,
     plan_join,
     plan_leave,
     plan_price_change,
@@ -30,7 +32,16 @@ from .plans import (
     plan_run,
     plan_ungroup,
 )
-from .serial import dump_charge, dump_move, load_charge, load_move
+from .serial import (
+    dump_charge,
+    dump_join_entry,
+    dump_move,
+    dump_ungroup_entry,
+    load_charge,
+    load_join_entry,
+    load_move,
+    load_ungroup_entry,
+)
 
 __all__ = [
     "Anchor",
@@ -40,6 +51,7 @@ __all__ = [
     "ChargeKind",
     "ChargeLine",
     "Coverage",
+    "JoinEntry",
     "Line",
     "Member",
     "Move",
@@ -50,16 +62,22 @@ __all__ = [
     "RunItem",
     "RunPlan",
     "Ungroup",
+    "UngroupEntry",
     "Unit",
     "check_coverage",
     "default_anchor",
     "dump_charge",
+    "dump_join_entry",
     "dump_move",
+    "dump_ungroup_entry",
     "join_refusal",
     "load_charge",
+    "load_join_entry",
     "load_move",
+    "load_ungroup_entry",
     "next_run_date",
     "period_ratio",
+    "plan_first_run",
     "plan_join",
     "plan_leave",
     "plan_price_change",

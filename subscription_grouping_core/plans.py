@@ -43,6 +43,8 @@ class Reason(enum.Enum):
     NO_LINES = "no_lines"  # nothing to bill
     NO_NEXT_DATE = "no_next_date"  # no paid-through date (not running)
     NEGATIVE = "negative"  # its lines add up to a credit: no invoice can bill it
+    NO_CURRENCY = "no_currency"  # no pricelist, hence no currency to bill in
+    PAUSED = "paused"  # it joins when it resumes (rule 6)
 
 
 @dataclass(frozen=True)
@@ -184,12 +186,17 @@ def _charge(subscription, kind, span, cadence, anchor, unit, prices, sign=1):
     return Charge(subscription, kind, span, ratio, lines)
 
 
-def join_refusal(member):
+def join_refusal(member, has_currency=True):
     """Why ``member`` cannot join any group, or ``None`` if it can.
 
     None of these reasons depends on the anchor, so they can be known before
-    a group exists.
+    a group exists. ``has_currency``: whether the subscription has a
+    currency to be billed in.
     """
+    if not has_currency:
+        return Reason.NO_CURRENCY
+    if member.paused:
+        return Reason.PAUSED
     if not member.cadence.alignable:
         return Reason.CADENCE
     if member.paid_through is None:
@@ -297,6 +304,28 @@ def plan_run(run_date, anchor, members, pending=()):
         tuple(charge for charge in pending if charge.total >= 0),
         tuple(charge for charge in pending if charge.total < 0),
     )
+
+
+def plan_first_run(anchor, staying, joining, pending=(), charges_wait=True):
+    """The first merged invoice of a group once a join plan is carried out.
+
+    ``staying`` are the members that keep their dates, ``joining`` the
+    ``(Member, Move)`` pairs of the plan: each member bills from its move's
+    new date. ``pending`` are the group's pending charges; the moves'
+    transitions join them when they wait for the next merged invoice
+    (``charges_wait``; else they are billed at once, on their own). A
+    :class:`RunPlan`, or ``None`` when no member is due at all.
+    """
+    members = [*staying]
+    charges = [*pending]
+    for member, move in joining:
+        members.append(replace(member, paid_through=move.new_date))
+        if move.charge and charges_wait:
+            charges.append(move.charge)
+    run_date = next_run_date(members)
+    if run_date is None:
+        return None
+    return plan_run(run_date, anchor, members, charges)
 
 
 def plan_leave(member, close_date, anchor, unit):

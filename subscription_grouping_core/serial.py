@@ -10,8 +10,9 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .dates import Period
-from .plans import Charge, ChargeKind, ChargeLine, Move
+from .dates import Anchor, Period
+from .entries import JoinEntry, UngroupEntry
+from .plans import Charge, ChargeKind, ChargeLine, Line, Move, Reason, Refusal
 
 
 def dump_charge(charge):
@@ -55,4 +56,72 @@ def load_move(data):
         date.fromisoformat(data["old"]),
         date.fromisoformat(data["new"]),
         load_charge(data["charge"]) if data["charge"] else None,
+    )
+
+
+def _dump_date(value):
+    return value.isoformat() if value else None
+
+
+def _load_date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def dump_join_entry(entry):
+    data = {
+        "subscription": entry.subscription,
+        "group": entry.group,
+        "key": [list(pair) for pair in entry.key],
+        "lines": [[line.key, str(line.price)] for line in entry.lines],
+        "anchor": [entry.anchor.day, entry.anchor.month] if entry.anchor else None,
+        "last_run": _dump_date(entry.last_run),
+        "policy": entry.policy,
+    }
+    if entry.move:
+        data["move"] = dump_move(entry.move)
+    else:
+        data["refusal"] = entry.refusal.value
+    return data
+
+
+def load_join_entry(data):
+    if "move" in data:
+        outcome = load_move(data["move"])
+    else:
+        outcome = Refusal(data["subscription"], Reason(data["refusal"]))
+    return JoinEntry(
+        subscription=data["subscription"],
+        outcome=outcome,
+        group=data["group"],
+        key=tuple((field, value) for field, value in data["key"]),
+        lines=tuple(Line(key, Decimal(price)) for key, price in data["lines"]),
+        anchor=Anchor(*data["anchor"]) if data["anchor"] else None,
+        last_run=_load_date(data["last_run"]),
+        policy=data["policy"],
+    )
+
+
+def dump_ungroup_entry(entry):
+    return {
+        "group": entry.group,
+        "whole": entry.whole,
+        "posted": entry.posted,
+        "members": [[sub, _dump_date(day)] for sub, day in entry.members],
+        "paid_through": [[sub, _dump_date(day)] for sub, day in entry.paid_through],
+        "dropped": [dump_charge(charge) for charge in entry.dropped],
+        "settle": [dump_charge(charge) for charge in entry.settle],
+        "pending": list(entry.pending),
+    }
+
+
+def load_ungroup_entry(data):
+    return UngroupEntry(
+        group=data["group"],
+        whole=data["whole"],
+        posted=data["posted"],
+        members=tuple((sub, _load_date(day)) for sub, day in data["members"]),
+        paid_through=tuple((sub, _load_date(day)) for sub, day in data["paid_through"]),
+        dropped=tuple(load_charge(charge) for charge in data["dropped"]),
+        settle=tuple(load_charge(charge) for charge in data["settle"]),
+        pending=tuple(data["pending"]),
     )

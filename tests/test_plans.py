@@ -18,6 +18,7 @@ from subscription_grouping_core import (
     default_anchor,
     join_refusal,
     next_run_date,
+    plan_first_run,
     plan_join,
     plan_leave,
     plan_price_change,
@@ -118,10 +119,53 @@ def test_join_yearly_member_with_an_anchor_month():
         (member("E", date(2026, 11, 15)), Reason.NO_LINES),
         (member("N", None, "5.00"), Reason.NO_NEXT_DATE),
         (member("C", date(2026, 11, 15), "10.00", "-30.00"), Reason.NEGATIVE),
+        (member("P", date(2026, 11, 15), "10.00", paused=True), Reason.PAUSED),
     ],
 )
 def test_join_refusals_carry_their_reason(subscription, reason):
     assert plan_join(subscription, Anchor(1), CENT) == Refusal(subscription.key, reason)
+
+
+def test_no_currency_comes_before_every_other_reason():
+    weekly = member("W", None, cadence=Cadence(1, Unit.WEEK), paused=True)
+    assert join_refusal(weekly, has_currency=False) is Reason.NO_CURRENCY
+    assert join_refusal(weekly) is Reason.PAUSED
+    assert join_refusal(member("S", date(2026, 11, 15), "1"), has_currency=False) is (
+        Reason.NO_CURRENCY
+    )
+
+
+def test_first_run_of_a_join_plan_bills_the_earliest_date_with_its_transitions():
+    # a member already in the group, due 2027-01-01, and two joining on day 1:
+    # one from 2026-11-15 (transition of 16 days of November), one aligned
+    staying = [member("in", date(2027, 1, 1), "30.00")]
+    late = member("late", date(2026, 11, 15), "100.00")
+    aligned = member("aligned", date(2026, 12, 1), "10.00")
+    joining = [(sub, plan_join(sub, Anchor(1), CENT)) for sub in (late, aligned)]
+    run = plan_first_run(Anchor(1), staying, joining)
+    assert run.run_date == date(2026, 12, 1)
+    assert [item.subscription for item in run.items] == ["late", "aligned"]
+    assert [charge.subscription for charge in run.charges] == ["late"]
+    # 100.00 + 10.00 for December, 100.00 x 16/30 for November 15-30
+    assert run.total == Decimal("163.33")
+    # transitions billed at once: not on the first merged invoice
+    alone = plan_first_run(Anchor(1), staying, joining, charges_wait=False)
+    assert alone.charges == () and alone.total == Decimal("110.00")
+
+
+def test_first_run_waits_for_pending_charges_and_none_without_a_member():
+    pending = plan_leave(
+        member("gone", date(2026, 12, 15), "30.00"), date(2026, 12, 1), Anchor(15), CENT
+    )
+    run = plan_first_run(
+        Anchor(15), [member("in", date(2026, 12, 15), "60.00")], [], [pending]
+    )
+    assert run.run_date == date(2026, 12, 15)
+    assert run.charges == (pending,)
+    assert run.total == Decimal("60.00") + pending.total
+    assert plan_first_run(Anchor(1), [], [], [pending]) is None
+    paused = member("P", date(2026, 12, 1), "5.00", paused=True)
+    assert plan_first_run(Anchor(1), [paused], []) is None
 
 
 def test_default_anchor_follows_the_longest_running_subscription():
