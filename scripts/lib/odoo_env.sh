@@ -11,6 +11,16 @@
 #       of the requirement files and of this file, and the Python version)
 #       is unchanged: a second call returns within a second.
 #
+# Two knobs, for scripts/check-wheels (an integrator's environment, built
+# beside .venv-odoo in a folder of its own); .venv-odoo is built without them:
+#   ODOO_ENV_ODOO_ONLY=1     Odoo and its pinned requirements only: not
+#                            requirements-odoo.txt (no OCA addon, no core)
+#   ODOO_ENV_PSYCOPG2=source psycopg2 as Odoo's requirements.txt pins it, built
+#                            from source (needs pg_config: Debian libpq-dev),
+#                            instead of psycopg2-binary; the distribution odoo
+#                            requires psycopg2, so that pip's resolver and
+#                            `pip check` find it satisfied
+#
 # ODOO_SOURCE: a local archive (.tar.xz, .tar.gz, .zip), a local source folder
 # (holding setup.py and odoo/release.py), or an http(s) URL of an archive.
 # Default: the newest ../shared/odoo/odoo-18.0-*.tar.* beside the repository
@@ -20,7 +30,8 @@
 # How Odoo's requirements.txt is installed, so that a Debian machine with only
 # Python and PostgreSQL's server binaries succeeds:
 # - psycopg2 from the binary wheel of the same version (psycopg2-binary):
-#   the source build needs libpq's headers and pg_config;
+#   the source build needs libpq's headers and pg_config (unless
+#   ODOO_ENV_PSYCOPG2=source);
 # - python-ldap is left out: only the auth_ldap addon imports it, and it
 #   builds from source only (LDAP and SASL headers);
 # - cbor2 5.4.2 has no wheel: it is built without build isolation, with
@@ -73,13 +84,15 @@ odoo_env__stamp() {
         echo "stamp-version $ODOO_ENV_STAMP_VERSION"
         echo "python $("$py" -c 'import sys; print(sys.version.split()[0])')"
         echo "source $source_id"
+        echo "options odoo-only=${ODOO_ENV_ODOO_ONLY:-0} psycopg2=${ODOO_ENV_PSYCOPG2:-binary}"
         (cd "$repo" && sha256sum requirements-odoo.txt pyproject.toml scripts/lib/odoo_env.sh)
     }
 }
 
 # Unpacks (or downloads then unpacks) ODOO_SOURCE into $1; prints nothing.
 odoo_env__unpack() {
-    local source="$1" dest="$2" archive="$source"
+    local source="$1" dest="$2"
+    local archive="$source"
     rm -rf "$dest" && mkdir -p "$dest" || return 1
     if [[ -d "$source" ]]; then
         cp -a "$source/." "$dest/" || return 1
@@ -111,10 +124,11 @@ PY
 
 # Odoo's requirements.txt, rewritten as the header says, to stdout.
 odoo_env__requirements() {
-    sed -E \
-        -e 's/^psycopg2==/psycopg2-binary==/' \
-        -e '/^(python-ldap|cbor2)[=<> ;]/d' \
-        "$1"
+    local rules=(-e '/^(python-ldap|cbor2)[=<> ;]/d')
+    if [[ "${ODOO_ENV_PSYCOPG2:-binary}" == binary ]]; then
+        rules+=(-e 's/^psycopg2==/psycopg2-binary==/')
+    fi
+    sed -E "${rules[@]}" "$1"
 }
 
 # Installs what the packages of the environment still miss, one level at a
@@ -140,6 +154,15 @@ odoo_env__dependencies() {
 odoo_env_ensure() {
     local repo="$1"
     local env_dir="${ODOO_ENV_DIR:-$repo/.venv-odoo}"
+    case "${ODOO_ENV_PSYCOPG2:-binary}" in
+        binary) ;;
+        source)
+            command -v pg_config >/dev/null ||
+                odoo_env__die "ODOO_ENV_PSYCOPG2=source builds psycopg2: it needs pg_config" \
+                    "(Debian: libpq-dev)" || return 1
+            ;;
+        *) odoo_env__die "ODOO_ENV_PSYCOPG2 is binary or source, not $ODOO_ENV_PSYCOPG2" || return 1 ;;
+    esac
     local source="${ODOO_SOURCE:-$(odoo_env__default_source "$repo")}"
     ODOO_ENV_BOOT_PY="${PYTHON:-python3}"
     local py="$env_dir/bin/python"
@@ -189,10 +212,12 @@ PY
     odoo_env__log "Odoo $(basename "$source") (editable, compat mode)"
     "${pip[@]}" install -q --no-deps --no-build-isolation \
         --config-settings editable_mode=compat -e "$src" || return 1
-    odoo_env__log "requirements-odoo.txt (OCA addons, test tools, the core)"
-    (cd "$repo" && "${pip[@]}" install -q --no-deps --prefer-binary -r requirements-odoo.txt) ||
-        return 1
-    odoo_env__dependencies "$py" || return 1
+    if [[ "${ODOO_ENV_ODOO_ONLY:-0}" != 1 ]]; then
+        odoo_env__log "requirements-odoo.txt (OCA addons, test tools, the core)"
+        (cd "$repo" && "${pip[@]}" install -q --no-deps --prefer-binary -r requirements-odoo.txt) ||
+            return 1
+        odoo_env__dependencies "$py" || return 1
+    fi
     # what the packages above pulled in must not move setuptools on
     "${pip[@]}" install -q "setuptools>=75,<80.9" || return 1
     # gevent's plugins resolve their requirements through pkg_resources, which
