@@ -31,6 +31,7 @@ from .plans import (
     plan_resume,
     plan_run,
     plan_ungroup,
+    restart_date,
 )
 from .serial import (
     dump_charge,
@@ -85,6 +86,7 @@ __all__ = [
     "plan_run",
     "plan_ungroup",
     "prorate",
+    "restart_date",
     "round_money",
     "span_ratio",
 ]

@@ -157,8 +157,12 @@ class RunPlan:
 
 @dataclass(frozen=True)
 class Resume:
-    """A paused member resuming: the span never billed, then a new join."""
+    """A paused member resuming: the span never billed, then a new join.
 
+    ``restart`` is the day its service restarts, ``max(P, R)``.
+    """
+
+    restart: date
     paused: Period | None
     join: Move | Refusal
 
@@ -356,12 +360,22 @@ def plan_resume(member, resume_date, anchor, unit, last_run=None):
     the member then joins again from ``max(P, R)`` by rule 1 (``last_run``:
     see :func:`plan_join`).
     """
-    restart = max(member.paid_through, resume_date)
+    restart = restart_date(member.paid_through, resume_date)
     paused = (
         Period(member.paid_through, restart) if restart > member.paid_through else None
     )
     rejoined = replace(member, paid_through=restart, paused=False)
-    return Resume(paused, plan_join(rejoined, anchor, unit, last_run))
+    return Resume(restart, paused, plan_join(rejoined, anchor, unit, last_run))
+
+
+def restart_date(paid_through, resume_date):
+    """The day a paused subscription's service restarts: ``max(P, R)``.
+
+    The pause took effect at ``P``: resumed before, nothing was skipped;
+    after, the days up to ``R`` are never billed (rule 6). The same for a
+    subscription that bills on its own.
+    """
+    return max(paid_through, resume_date)
 
 
 def plan_price_change(member, new_lines, change_date, anchor, unit):

@@ -192,7 +192,7 @@ def build_book(db, customers, batch_size, rng):
 def commit_invoices_early(env):
     """The mutant: a billing that commits its invoices before the dates."""
     Group = type(env["sale.subscription.group"])
-    create = Group._create_invoices
+    create = Group._create_account_invoices
 
     def create_and_commit(self, vals_list):
         invoices = create(self, vals_list)
@@ -200,7 +200,7 @@ def commit_invoices_early(env):
         time.sleep(0.05)  # a window for the kills
         return invoices
 
-    Group._create_invoices = create_and_commit
+    Group._create_account_invoices = create_and_commit
 
 
 def worker(db, run_date, phase, seed, mutant=False):

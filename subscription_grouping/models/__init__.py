@@ -3,8 +3,13 @@ from . import account_move_line
 from . import res_company
 from . import res_partner
 from . import sale_subscription
+from . import sale_subscription_member
+from . import sale_subscription_lifecycle
 from . import sale_subscription_group
+from . import sale_subscription_group_join
+from . import sale_subscription_group_invoice
 from . import sale_subscription_group_run
+from . import sale_subscription_group_ungroup
 from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line

@@ -1,14 +1,10 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from decimal import Decimal
-
-from dateutil.relativedelta import relativedelta
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_repr, format_date
+from odoo.tools import format_date
 
-from subscription_grouping_core import Cadence, Line, Member
+from subscription_grouping_core import Period, restart_date
 
 # What only grouping managers change by hand; the module's own updates write
 # them as the system or as a manager.
@@ -26,15 +22,6 @@ MEMBERSHIP_FIELDS = (
     "recurring_next_date",
     "in_progress",
 )
-
-# subscription_oca's invoicing modes, as a merged invoice honours them: a
-# group makes invoices, not sale orders, so "sale order & invoice" posts.
-GROUP_INVOICING_MODES = {
-    "draft": "draft",
-    "invoice": "invoice",
-    "invoice_send": "invoice_send",
-    "sale_and_invoice": "invoice",
-}
 
 
 class SaleSubscription(models.Model):
@@ -245,9 +232,7 @@ class SaleSubscription(models.Model):
         # whoever may close a subscription updates its group: its event and
         # credit, which other users only read, and its group_id, which only
         # managers write by hand
-        self.env["sale.subscription.group"].sudo()._leave(
-            self.sudo(), fields.Date.context_today(self), reason or False
-        )
+        self.sudo()._leave_group(fields.Date.context_today(self), reason or False)
 
     # -- pause and resume ----------------------------------------------------------
     def action_pause(self):
@@ -266,7 +251,7 @@ class SaleSubscription(models.Model):
         if grouped:
             # the pause was written as the user above; its event on the group,
             # which other users only read, is written as the system
-            self.env["sale.subscription.group"].sudo()._pause(grouped.sudo())
+            grouped.sudo()._pause_in_group()
         for sub in to_pause - grouped:
             sub.message_post(
                 body=self.env._(
@@ -290,11 +275,9 @@ class SaleSubscription(models.Model):
             # whoever may resume a subscription moves it back onto its group's
             # day: its event and transition (read-only for other users), and
             # its group_id when it cannot join any more (managers only)
-            self.env["sale.subscription.group"].sudo()._resume(
-                grouped.sudo(), resume_date
-            )
+            grouped.sudo()._resume_in_group(resume_date)
         for sub in to_resume - grouped:
-            restart = max(sub.recurring_next_date, resume_date)
+            restart = restart_date(sub.recurring_next_date, resume_date)
             sub.write({"paused": False, "recurring_next_date": restart})
             sub.message_post(
                 body=self.env._(
@@ -352,15 +335,12 @@ class SaleSubscription(models.Model):
         vals = super()._prepare_account_move(line_ids)
         start = self.recurring_next_date
         if start:
-            template = self.template_id
-            end = start + relativedelta(
-                **{template.recurring_rule_type: template.recurring_interval}
-            )
+            period = Period(start, start + self._get_grouping_cadence().delta())
             for command in vals["invoice_line_ids"]:
                 if command[0] == Command.CREATE:
                     command[2].update(
-                        start_date=start,
-                        end_date=end - relativedelta(days=1),
+                        start_date=period.start,
+                        end_date=period.last_day,
                         subscription_id=self.id,
                     )
         return vals
@@ -398,115 +378,3 @@ class SaleSubscription(models.Model):
         if not self.name:
             return self.display_name
         return " - ".join(filter(None, [self.name, self.template_id.name]))
-
-    def _get_grouping_cadence(self):
-        """The subscription's own cadence, from its template."""
-        self.ensure_one()
-        template = self.template_id
-        return Cadence(template.recurring_interval, template.recurring_rule_type)
-
-    def _get_grouping_member(self):
-        """The planning core's view of this subscription.
-
-        Each line bills, for one full period, its unit price times its
-        quantity after discount: the amount its invoice line is priced at (tax
-        included or not, as the line's taxes say), as an exact decimal of the
-        currency. Nothing is paid for before its start date: subscription_oca
-        starts a subscription whose start date is still ahead with today as
-        its next invoice date, but its service, hence its billing, starts on
-        its start date.
-        """
-        self.ensure_one()
-        paid_through = self.recurring_next_date or None
-        if paid_through and self.date_start and self.date_start > paid_through:
-            paid_through = self.date_start
-        lines = tuple(
-            Line(
-                line.id,
-                self._grouping_decimal(
-                    line.price_unit
-                    * line.product_uom_qty
-                    * (1 - (line.discount or 0.0) / 100)
-                ),
-            )
-            for line in self.sale_subscription_line_ids
-        )
-        return Member(
-            self.id,
-            paid_through,
-            self._get_grouping_cadence(),
-            lines,
-            self.paused,
-        )
-
-    def _get_grouping_price_snapshot(self):
-        """The core Member of each running grouped subscription of ``self``,
-        taken before its lines change (see :meth:`_reprice`)."""
-        return {
-            sub: sub._get_grouping_member()
-            for sub in self
-            if sub.group_id and sub.in_progress and sub.recurring_next_date
-        }
-
-    def _grouping_decimal(self, amount):
-        """An amount of the subscription's currency as an exact decimal."""
-        currency = self.currency_id
-        return Decimal(float_repr(currency.round(amount), currency.decimal_places))
-
-    def _get_grouping_rounding(self):
-        """The currency's rounding unit, as the core rounds with it."""
-        self.ensure_one()
-        currency = self.currency_id
-        return Decimal(float_repr(currency.rounding, currency.decimal_places))
-
-    def _get_grouping_key(self):
-        """What must be equal for subscriptions to share one invoice."""
-        self.ensure_one()
-        mode = GROUP_INVOICING_MODES.get(self.template_id.invoicing_mode, "draft")
-        template = self.template_id.invoice_mail_template_id
-        return (
-            self.partner_id.commercial_partner_id.id,
-            self.company_id.id,
-            self.currency_id.id,
-            self.fiscal_position_id.id,
-            self.journal_id.id,
-            mode,
-            template.id if mode == "invoice_send" else False,
-        )
-
-    def _plan_grouping_join(self):
-        """What joining their customers' groups would do: a plan, written nowhere.
-
-        Subscriptions that cannot join are in it with their reason: they keep
-        billing on their own, with the reason shown on them.
-        """
-        Group = self.env["sale.subscription.group"]
-        members = {}
-        entries = []
-        for subscription in self:
-            # paused: it joins when it resumes (see action_resume)
-            refusal = (not subscription.currency_id and "no_currency") or (
-                subscription.paused and "paused"
-            )
-            if refusal:
-                entries.append(
-                    {
-                        "subscription": subscription.id,
-                        "group": False,
-                        "lines": [],
-                        "refusal": refusal,
-                    }
-                )
-            else:
-                members[subscription] = subscription._get_grouping_member()
-        return entries + (Group._plan_join(members) if members else [])
-
-    def _join_subscription_group(self):
-        """Join each subscription to its customer's group (DESIGN, rule 1)."""
-        if self:
-            # a grouped customer's new subscription joins, whoever starts it
-            # (the callers wrote it as the user first): its group, event and
-            # transition, which only managers write
-            self.env["sale.subscription.group"].sudo()._apply_join(
-                self.sudo()._plan_grouping_join()
-            )

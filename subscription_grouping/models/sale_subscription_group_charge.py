@@ -212,15 +212,16 @@ class SaleSubscriptionGroupCharge(models.Model):
             for sub_line, line in zip(lines, charge.lines, strict=True)
         ]
 
-    def _prepare_account_move_line(self):
-        """The invoice line billing this charge, priced at its exact amount."""
+    def _prepare_account_move_line(self, sign=1):
+        """The invoice line billing this charge, priced at its exact amount
+        (``sign`` -1: on a credit note, where a credit is a positive line)."""
         self.ensure_one()
         sub_line = self.subscription_line_id
         vals = {
             "name": f"{sub_line.name or self.subscription_id.display_name}\n"
             f"{self._get_description()}",
             "quantity": 1.0,
-            "price_unit": self.amount,
+            "price_unit": sign * self.amount,
             "start_date": self.date_start,
             "end_date": self.date_end,
             "subscription_id": self.subscription_id.id,

@@ -1,7 +1,46 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from collections import defaultdict
+from typing import NamedTuple
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
 from odoo.tools import format_date
+
+from subscription_grouping_core import Charge, Move
+
+
+class EventRow(NamedTuple):
+    """What one event records, from the core's values.
+
+    Its ``kind``, a member of ``group`` (a record) and its next invoice dates
+    before and after; ``charge`` the core charge the event bills (its total is the
+    event's amount, its records are created with it); ``values`` any other
+    field of the event (a note, the prices of a price change, an amount that
+    is no charge).
+    """
+
+    kind: str
+    group: models.BaseModel
+    subscription: int
+    date_from: object
+    date_to: object
+    charge: Charge | None = None
+    values: dict | None = None
+
+    @classmethod
+    def of_move(cls, kind, group, move: Move, values=None):
+        """The event of a core move: its dates and its transition."""
+        return cls(
+            kind,
+            group,
+            move.subscription,
+            move.old_date,
+            move.new_date,
+            move.charge,
+            values,
+        )
 
 
 class SaleSubscriptionGroupEvent(models.Model):
@@ -76,6 +115,58 @@ class SaleSubscriptionGroupEvent(models.Model):
         inverse_name="event_id",
         string="Charges",
     )
+
+    @api.model
+    def _record(self, rows):
+        """The events of ``rows`` (:class:`EventRow`), with the records of
+        their charges: every event of the module is made here."""
+        events = self.create(
+            [
+                {
+                    "group_id": row.group.id,
+                    "subscription_id": row.subscription,
+                    "kind": row.kind,
+                    "date_from": row.date_from,
+                    "date_to": row.date_to,
+                    "amount": float(row.charge.total) if row.charge else 0.0,
+                    **(row.values or {}),
+                }
+                for row in rows
+            ]
+        )
+        Charge = self.env["sale.subscription.group.charge"]
+        Charge.create(
+            [
+                vals
+                for event, row in zip(events, rows, strict=True)
+                if row.charge
+                for vals in Charge._prepare_from_core(event.group_id, event, row.charge)
+            ]
+        )
+        return events
+
+    def _log(self):
+        """One chatter message per group, and one per subscription concerned."""
+        group_lines = defaultdict(list)
+        member_lines = defaultdict(list)
+        for event in self.sorted("id"):
+            summary = event._get_summary()
+            group_lines[event.group_id.id].append(summary)
+            if event.subscription_id:
+                member_lines[event.subscription_id.id].append(
+                    self.env._(
+                        "In group %(group)s: %(summary)s",
+                        group=event.group_id.display_name,
+                        summary=summary,
+                    )
+                )
+        for model, lines in (
+            (self.env["sale.subscription.group"], group_lines),
+            (self.env["sale.subscription"], member_lines),
+        ):
+            model.browse(lines)._message_log_batch(
+                {res_id: Markup("<br/>").join(texts) for res_id, texts in lines.items()}
+            )
 
     def _get_summary(self):
         """One sentence for the chatter: what happened, the dates and amounts."""

@@ -39,8 +39,10 @@ class SaleSubscriptionLine(models.Model):
             # the lines were written as the user just before: the price event
             # and adjustment on the group, which other users only read, are
             # written as the system
-            self.env["sale.subscription.group"].sudo()._reprice(
-                before, fields.Date.context_today(self)
+            subs = self.env["sale.subscription"].concat(*before)
+            subs.sudo()._reprice_in_group(
+                {sub.sudo(): member for sub, member in before.items()},
+                fields.Date.context_today(self),
             )
 
     def _prepare_group_move_line(self, period):

@@ -67,3 +67,39 @@ class TestCoreBridge(SubscriptionGroupingCase):
             plan_join(subscription._get_grouping_member(), Anchor(1), Decimal("0.01")),
             Refusal(subscription.id, Reason.CADENCE),
         )
+
+    def test_the_grouping_key_is_named_and_makes_the_new_group(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-11-15", [10]
+        )
+        key = subscription._get_grouping_key()
+        Group = self.env["sale.subscription.group"]
+        self.assertEqual(
+            [name for name, _value in key],
+            [
+                "partner_id",
+                "company_id",
+                "currency_id",
+                "fiscal_position_id",
+                "journal_id",
+                "invoicing_mode",
+                "invoice_mail_template_id",
+            ],
+        )
+        self.assertEqual(dict(key)["partner_id"], self.customer.id)
+        self.assertEqual(dict(key)["currency_id"], self.env.company.currency_id.id)
+        # the group made of a key has that key
+        group = Group.create(Group._prepare_group_vals(key, Anchor(15)))
+        self.assertEqual(group._get_key(), key)
+        self.assertEqual((group.anchor_day, group.anchor_month), (15, False))
+
+    def test_a_subscription_without_currency_is_refused_by_the_core(self):
+        subscription = self._create_subscription(
+            self.template_monthly, "2026-11-15", [10]
+        )
+        # a pricelist is required: only data written around the ORM lacks one
+        self.env.cache.set(subscription, subscription._fields["currency_id"], None)
+        self.assertFalse(subscription.currency_id)
+        [entry] = subscription._plan_grouping_join()
+        self.assertEqual(entry.refusal, Reason.NO_CURRENCY)
+        self.assertIsNone(entry.move)

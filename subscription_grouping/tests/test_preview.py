@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from .common import SubscriptionGroupingCase, d
 
-CORE = "odoo.addons.subscription_grouping.models.sale_subscription_group"
+CORE = "odoo.addons.subscription_grouping.models.sale_subscription_group_join"
 
 
 @tagged("post_install", "-at_install")

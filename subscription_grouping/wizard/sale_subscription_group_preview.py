@@ -6,7 +6,13 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from subscription_grouping_core import Anchor, load_charge, load_move
+from subscription_grouping_core import (
+    Anchor,
+    dump_join_entry,
+    dump_ungroup_entry,
+    load_join_entry,
+    load_ungroup_entry,
+)
 
 from ..models.sale_subscription_group import MONTHS
 
@@ -109,15 +115,22 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             if self.mode == "ungroup"
             else self._describe_join(plan)
         )
+        dump = dump_ungroup_entry if self.mode == "ungroup" else dump_join_entry
         self.write(
             {
-                "plan": plan,
+                "plan": [dump(entry) for entry in plan],
                 "planned_anchor": self._get_anchor_text(),
                 "line_ids": [Command.clear()]
                 + [Command.create(vals) for vals in lines],
                 "summary": summary,
             }
         )
+
+    def _get_plan(self):
+        """The plan shown, as the core's entries."""
+        self.ensure_one()
+        load = load_ungroup_entry if self.mode == "ungroup" else load_join_entry
+        return [load(data) for data in self.plan or []]
 
     def _get_new_anchor(self):
         if not 1 <= self.anchor_day <= 31:
@@ -138,28 +151,27 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         reasons = dict(Sub._fields["grouping_refusal"].selection)
         first_runs = Group._get_first_runs(plan)
         names = {
-            (run["group"].id, run["key"]): self._get_group_name(run)
-            for run in first_runs
+            target: self._get_group_name(target, anchor)
+            for target, (anchor, _run) in first_runs.items()
         }
         lines = []
         for sequence, entry in enumerate(plan):
-            sub = Sub.browse(entry["subscription"])
+            sub = Sub.browse(entry.subscription)
             vals = {
                 "sequence": sequence,
                 "subscription_id": sub.id,
                 "currency_id": sub.currency_id.id,
                 "date_before": sub.recurring_next_date,
             }
-            if "refusal" in entry:
+            if entry.refusal:
                 vals["note"] = self.env._(
-                    "Stays out: %(reason)s", reason=reasons[entry["refusal"]]
+                    "Stays out: %(reason)s", reason=reasons[entry.refusal.value]
                 )
             else:
-                move = load_move(entry["move"])
                 vals.update(
-                    group_name=names[entry["group"], tuple(entry["key"])],
-                    date_after=move.new_date,
-                    **self._describe_charge(move.charge),
+                    group_name=names[entry.target],
+                    date_after=entry.move.new_date,
+                    **self._describe_charge(entry.move.charge),
                 )
             lines.append(vals)
         return lines, self._get_first_runs_summary(first_runs, names)
@@ -176,32 +188,32 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             "amount": float(charge.total),
         }
 
-    def _get_group_name(self, run):
-        if run["group"]:
-            return run["group"].display_name
-        currency = self.env["res.currency"].browse(run["key"][2])
+    def _get_group_name(self, target, anchor):
+        group_id, key = target
+        if group_id:
+            return self.env["sale.subscription.group"].browse(group_id).display_name
+        currency = self.env["res.currency"].browse(dict(key)["currency_id"])
         return self.env._(
             "New group: %(customer)s, %(currency)s, day %(day)s",
             customer=self.partner_id.display_name,
             currency=currency.name,
-            day=run["anchor"].day,
+            day=anchor.day,
         )
 
     def _get_first_runs_summary(self, first_runs, names):
         rows = []
-        for run in first_runs:
-            currency = self.env["res.currency"].browse(run["key"][2])
-            if run["date"]:
+        for target, (_anchor, run) in first_runs.items():
+            currency = self.env["res.currency"].browse(dict(target[1])["currency_id"])
+            if run:
                 text = self.env._(
                     "first merged invoice on %(date)s: %(total)s",
-                    date=format_date(self.env, run["date"]),
-                    total=currency.format(float(run["total"])),
+                    date=format_date(self.env, run.run_date),
+                    total=currency.format(float(run.total)),
                 )
             else:
                 text = self.env._("no merged invoice due")
             rows.append(
-                Markup("<li><strong>%s</strong>: %s</li>")
-                % (names[run["group"].id, run["key"]], text)
+                Markup("<li><strong>%s</strong>: %s</li>") % (names[target], text)
             )
         if not rows:
             return Markup("<p>%s</p>") % self.env._(
@@ -214,32 +226,26 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         lines, rows = [], []
         sequence = 0
         for entry in plan:
-            group = Group.browse(entry["group"])
-            restored = dict(entry["paid_through"])
-            for sub_id, current in entry["members"]:
-                dropped = [
-                    load_charge(charge)
-                    for charge in entry["dropped"]
-                    if charge["subscription"] == sub_id
-                ]
-                after = fields.Date.to_date(restored[sub_id])
+            group = Group.browse(entry.group)
+            for sub_id, (current, after) in entry.restored().items():
+                dropped = entry.dropped_for(sub_id)
                 lines.append(
                     {
                         "sequence": sequence,
                         "subscription_id": sub_id,
                         "group_name": group.display_name,
                         "currency_id": group.currency_id.id,
-                        "date_before": fields.Date.to_date(current),
+                        "date_before": current,
                         "date_after": after,
                         "amount": -float(sum(charge.total for charge in dropped)),
                         "note": self.env._("Previous date restored, transition dropped")
-                        if dropped or restored[sub_id] != current
+                        if dropped or after != current
                         else self.env._("Keeps its date, bills on its own"),
                     }
                 )
                 sequence += 1
-            settle = sum(load_charge(charge).total for charge in entry["settle"])
-            if entry["posted"]:
+            settle = sum(charge.total for charge in entry.settle)
+            if entry.posted:
                 text = self.env._(
                     "a merged invoice is posted: everything invoiced stays and the "
                     "members bill on their own from their current dates"
@@ -279,22 +285,23 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             )
         Group = self.env["sale.subscription.group"]
         Group._check_grouping_manager()
+        plan = self._get_plan()
         # refused before anything is written
         if self.mode == "ungroup":
-            Group._check_ungroup_plan_is_current(self.plan or [])
+            Group._check_ungroup_plan_is_current(plan)
         else:
             Group._check_plan_is_current(
-                (self.plan or []), "realign" if self.mode == "realign" else "join"
+                plan, "realign" if self.mode == "realign" else "join"
             )
         applied = self.partner_id.with_context(subscription_grouping_plan_applied=True)
         if self.mode == "group":
             applied.subscription_grouping = True
-            self.partner_id._group_subscriptions(self.plan or [])
+            self.partner_id._group_subscriptions(plan)
         elif self.mode == "ungroup":
             applied.subscription_grouping = False
-            self.partner_id._ungroup_subscriptions(self.plan or [])
+            self.partner_id._ungroup_subscriptions(plan)
             return {"type": "ir.actions.act_window_close"}
         else:
-            self.group_id._apply_realign(self._get_new_anchor(), (self.plan or []))
+            self.group_id._apply_realign(self._get_new_anchor(), plan)
             return {"type": "ir.actions.act_window_close"}
         return self.partner_id.action_view_subscription_groups()
