@@ -11,6 +11,10 @@ from . import test_settings
 from . import test_i18n
 from . import test_demo
 from . import test_tour
-from . import test_bad_input
+from . import test_bad_input_keys_members
+from . import test_bad_input_prices_dates
+from . import test_bad_input_billing
+from . import test_bad_input_changes
+from . import test_bad_input_language
 from . import test_security
 from . import test_invoice_fast_path
