@@ -97,8 +97,14 @@ class TestCoreBridge(SubscriptionGroupingCase):
         subscription = self._create_subscription(
             self.template_monthly, "2026-11-15", [10]
         )
-        # a pricelist is required: only data written around the ORM lacks one
-        self.env.cache.set(subscription, subscription._fields["currency_id"], None)
+        # a pricelist, with its currency, is required: only data written
+        # around the ORM lacks a currency
+        subscription.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE sale_subscription SET currency_id = NULL WHERE id = %s",
+            [subscription.id],
+        )
+        subscription.invalidate_recordset(["currency_id"])
         self.assertFalse(subscription.currency_id)
         [entry] = subscription._plan_grouping_join()
         self.assertEqual(entry.refusal, Reason.NO_CURRENCY)
