@@ -26,7 +26,6 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/sale_subscription_group_preview_views.xml",
-        "report/report_invoice.xml",
         "report/sale_subscription_group_billing_report_views.xml",
     ],
     "demo": [

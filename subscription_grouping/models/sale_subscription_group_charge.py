@@ -218,8 +218,9 @@ class SaleSubscriptionGroupCharge(models.Model):
         self.ensure_one()
         sub_line = self.subscription_line_id
         vals = {
-            "name": f"{sub_line.name or self.subscription_id.display_name}\n"
-            f"{self._get_description()}",
+            "name": sub_line._get_group_move_line_name(
+                self.subscription_id, self._get_description()
+            ),
             "quantity": 1.0,
             "price_unit": sign * self.amount,
             "start_date": self.date_start,

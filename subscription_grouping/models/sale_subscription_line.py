@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 # what a line bills for one period is computed from these
 PRICE_FIELDS = {"product_id", "price_unit", "product_uom_qty", "discount"}
@@ -54,8 +55,25 @@ class SaleSubscriptionLine(models.Model):
         if not vals.get("account_id"):
             vals.pop("account_id", None)
         vals.update(
+            name=self._get_group_move_line_name(
+                self.sale_subscription_id,
+                self.env._(
+                    "%(start)s to %(end)s",
+                    start=format_date(self.env, period.start),
+                    end=format_date(self.env, period.last_day),
+                ),
+            ),
             start_date=period.start,
             end_date=period.last_day,
             subscription_id=self.sale_subscription_id.id,
         )
         return vals
+
+    def _get_group_move_line_name(self, subscription, description):
+        """The label of a merged invoice line, hence of its journal item: what
+        it bills and for which subscription, then the service days it pays for
+        (``description``), as Odoo's own subscription lines put their period on
+        a second line. ``self`` is the subscription line billed, or no record
+        when a charge's line was deleted since."""
+        heading = " - ".join(filter(None, [self.name, subscription.display_name]))
+        return f"{heading}\n{description}"

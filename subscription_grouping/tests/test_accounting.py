@@ -355,14 +355,15 @@ class TestAccounting(SubscriptionGroupingCase):
         text = " ".join(html.fromstring(content).text_content().split())
         self.assertEqual(text.count("SUB-JOINED - Monthly"), 1, text)
         self.assertEqual(text.count("SUB-ALIGNED - Monthly"), 1)
-        # each renewal line says its period; the transition says it in its label
+        # every line says its subscription and its service period in its label
+        self.assertEqual(text.count("Hosting - SUB-JOINED 12/01/2026 to 12/31/2026"), 1)
         self.assertEqual(
-            text.count("Service period: 12/01/2026 to 12/31/2026"), 2, text
+            text.count("Hosting - SUB-ALIGNED 12/01/2026 to 12/31/2026"), 1
         )
-        self.assertEqual(text.count("Service period:"), 2)
+        self.assertEqual(text.count("12/01/2026 to 12/31/2026"), 2, text)
         self.assertIn(
-            "Transition to the group's billing day, 11/15/2026 to 11/30/2026 "
-            "(16 of 30 days)",
+            "Hosting - SUB-JOINED Transition to the group's billing day, "
+            "11/15/2026 to 11/30/2026 (16 of 30 days)",
             text,
         )
         # sections in order, each before its own lines
