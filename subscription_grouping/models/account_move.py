@@ -155,8 +155,12 @@ class AccountMove(models.Model):
                 settings["mail_template"] = template
             try:
                 with self.env.cr.savepoint():
-                    sender._generate_and_send_invoices(
-                        move, allow_raising=True, **settings
+                    # rendered and mailed in the invoice's company, whatever
+                    # company the run works in
+                    sender.with_company(move.company_id)._generate_and_send_invoices(
+                        move.with_company(move.company_id),
+                        allow_raising=True,
+                        **settings,
                     )
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # another transaction changed the same rows: no failure of the

@@ -32,11 +32,20 @@ class SaleSubscriptionGroup(models.Model):
         return lock_free_rows(self, skip_changed=skip_changed)
 
     def _run(self, date_ref):
-        """Bill every run date up to ``date_ref``: one invoice per group and date."""
+        """Bill every run date up to ``date_ref``: one invoice per group and date,
+        each group in its own company (its accounts, taxes, journals and
+        sequences), whatever company the caller works in."""
         groups = self.filtered(
             lambda group: group.next_run_date and group.next_run_date <= date_ref
         )._lock_for_run()
         invoices = self.env["account.move"]
+        for company, company_groups in groups.grouped("company_id").items():
+            invoices |= company_groups.with_company(company)._run_in_company(date_ref)
+        return invoices.with_env(self.env)
+
+    def _run_in_company(self, date_ref):
+        invoices = self.env["account.move"]
+        groups = self
         while groups:
             billed = groups._run_next()
             invoices |= billed
@@ -325,7 +334,18 @@ class SaleSubscriptionGroup(models.Model):
 
     def _invoice_charges(self, charges, invoice_date=None):
         """Bill ``charges`` now, on a document of its own per group: an invoice,
-        or a credit note when they add up to a credit."""
+        or a credit note when they add up to a credit; each in its group's
+        company."""
+        invoices = self.env["account.move"]
+        for company, groups in self.grouped("company_id").items():
+            invoices |= groups.with_company(company)._invoice_charges_in_company(
+                charges, invoice_date
+            )
+        return invoices.with_env(self.env)
+
+    def _invoice_charges_in_company(self, charges, invoice_date):
+        # the charges' lines read their accounts in this company too
+        charges = charges.with_env(self.env)
         today = invoice_date or fields.Date.context_today(self)
         vals_list = []
         for group in self:
