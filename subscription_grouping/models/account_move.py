@@ -30,8 +30,9 @@ SYNCED_LINE_FIELDS = (
     "tax_tag_ids",
     "tax_repartition_line_id",
 )
-# Invoice values that feed or replace the sync: left to the standard path.
-SYNCED_MOVE_FIELDS = ("line_ids", "tax_totals", "invoice_date_due")
+# Invoice values that feed or replace the sync: left to the standard path
+# (and a given due date beside payment terms, which compute it).
+SYNCED_MOVE_FIELDS = ("line_ids", "tax_totals")
 # Tax computations the fast path is proven on: taxes with python code
 # (account_tax_python) or cash basis exigibility take the standard path.
 FAST_TAX_AMOUNT_TYPES = ("percent", "division", "fixed")
@@ -226,9 +227,10 @@ class AccountMove(models.Model):
                 skip_invoice_sync=True, skip_invoice_line_sync=True
             ).create(list(fast.values()))
             moves.update(zip(fast, created.with_env(self.env), strict=True))
-        if standard:
-            created = self.create(list(standard.values()))
-            moves.update(zip(standard, created, strict=True))
+        # One at a time: Odoo 18's batch create gives the invoices that follow
+        # one without payment terms that one's due date, not their own.
+        for index, standard_vals in standard.items():
+            moves[index] = self.create(standard_vals)
         return self.union(*(moves[index] for index in range(len(vals_list))))
 
     @api.model
@@ -254,7 +256,9 @@ class AccountMove(models.Model):
         self.ensure_one()
         if self.move_type not in ("out_invoice", "out_refund"):
             return "move_type"
-        if any(fname in vals for fname in SYNCED_MOVE_FIELDS):
+        if any(fname in vals for fname in SYNCED_MOVE_FIELDS) or (
+            "invoice_date_due" in vals and self.invoice_payment_term_id
+        ):
             return "synced_move_fields"
         if self.invoice_cash_rounding_id:
             return "cash_rounding"

@@ -134,6 +134,12 @@ class SaleSubscriptionGroup(models.Model):
                 )
             ],
         }
+        if not vals["invoice_payment_term_id"]:
+            # without payment terms Odoo makes an invoice due today, which is
+            # before the date of an invoice billed ahead: then on that date
+            vals["invoice_date_due"] = max(
+                invoice_date, fields.Date.context_today(self)
+            )
         if self.journal_id:
             vals["journal_id"] = self.journal_id.id
         self._check_invoice_vals(vals)
@@ -282,6 +288,21 @@ class SaleSubscriptionGroup(models.Model):
                 lambda charge, sub=sub: charge.subscription_id == sub
             ):
                 lines.append(charge._prepare_account_move_line(sign))
+        return self._map_invoice_line_accounts(lines)
+
+    def _map_invoice_line_accounts(self, lines):
+        """The income accounts of ``lines`` as the group's fiscal position maps
+        them, as on an invoice made by hand: subscription_oca hands over the
+        product's own account, which Odoo would not map once it is given."""
+        fiscal_position = self.fiscal_position_id
+        if not fiscal_position:
+            return lines
+        Account = self.env["account.account"]
+        for line in lines:
+            if line.get("account_id"):
+                line["account_id"] = fiscal_position.map_account(
+                    Account.browse(line["account_id"])
+                ).id
         return lines
 
     @api.model
