@@ -1,4 +1,5 @@
 from . import account_move
+from . import account_move_coverage
 from . import account_move_line
 from . import res_company
 from . import res_partner
@@ -10,6 +11,7 @@ from . import sale_subscription_group_join
 from . import sale_subscription_group_invoice
 from . import sale_subscription_group_run
 from . import sale_subscription_group_ungroup
+from . import sale_subscription_group_accounting
 from . import sale_subscription_group_charge
 from . import sale_subscription_group_event
 from . import sale_subscription_line

@@ -100,15 +100,6 @@ class AccountMove(models.Model):
         )
         return res
 
-    def _reverse_moves(self, default_values_list=None, cancel=False):
-        # the credit note of a merged invoice belongs to its group
-        default_values_list = default_values_list or [{} for _move in self]
-        for move, default_values in zip(self, default_values_list, strict=True):
-            if move.subscription_group_id:
-                default_values.setdefault(
-                    "subscription_group_id", move.subscription_group_id.id
-                )
-        return super()._reverse_moves(default_values_list, cancel)
 
     @api.model
     def _cron_send_subscription_group_invoices(self, limit=50):
@@ -119,6 +110,8 @@ class AccountMove(models.Model):
         """
         today = fields.Date.context_today(self)
         domain = [
+            # a cancelled invoice (its run put back) is not sent
+            ("state", "=", "posted"),
             "|",
             ("subscription_group_send_state", "=", "to_send"),
             "&",

@@ -78,6 +78,8 @@ class SaleSubscriptionGroupEvent(models.Model):
             ("price", "Price change"),
             ("ungroup", "Ungroup"),
             ("rollback", "Rollback"),
+            ("putback", "Run put back"),
+            ("credit", "Credit note"),
         ],
         required=True,
     )
@@ -91,12 +93,13 @@ class SaleSubscriptionGroupEvent(models.Model):
     date_from = fields.Date(
         string="Date Before",
         help="The next invoice date before the event (for a price change: the "
-        "date it applies from).",
+        "date it applies from; for a credit note: the first day credited).",
     )
     date_to = fields.Date(
         string="Date After",
         help="The next invoice date after the event (for a leave: the close date; "
-        "for a price change: the end of the period already paid).",
+        "for a price change: the end of the period already paid; for a credit "
+        "note: the last day credited).",
     )
     resume_date = fields.Date(
         string="Service Resumed On",
@@ -109,7 +112,29 @@ class SaleSubscriptionGroupEvent(models.Model):
     )
     price_before = fields.Monetary(help="For a price change: the period price before.")
     price_after = fields.Monetary(help="For a price change: the period price after.")
-    note = fields.Char(help="For a leave: the close reason.")
+    note = fields.Char(
+        help="For a leave: the close reason; for a run put back or a credit note: "
+        "the document and what was done to it."
+    )
+    invoice_id = fields.Many2one(
+        comodel_name="account.move",
+        string="Document",
+        index="btree_not_null",
+        ondelete="set null",
+        help="For a run put back: the merged invoice cancelled (emptied when it "
+        "was deleted); for a credit note: the credit note.",
+    )
+    credit_kind = fields.Selection(
+        selection=[
+            ("waiver", "Waived in full"),
+            ("partial", "Credited in part"),
+            ("reissue", "Billed again on a new draft"),
+        ],
+        help="For a credit note: whether it waives the periods of the merged "
+        "invoice in full (never billed again), credits a part of what they "
+        "cost (they stay billed), or comes with a new draft that bills them "
+        "again. It counts while the credit note stays posted.",
+    )
     charge_ids = fields.One2many(
         comodel_name="sale.subscription.group.charge",
         inverse_name="event_id",
@@ -246,6 +271,21 @@ class SaleSubscriptionGroupEvent(models.Model):
                 "%(subscription)s price changed from %(before)s to %(after)s, from "
                 "its next period (%(new)s).",
                 **prices,
+                **values,
+            )
+        if kind == "putback" and self.date_from == self.date_to:
+            return _("%(subscription)s: %(note)s.", note=self.note, **values)
+        if kind == "putback":
+            return _(
+                "%(subscription)s: %(note)s, its run is put back: next invoice date "
+                "%(old)s becomes %(new)s again; %(amount)s to bill again.",
+                note=self.note,
+                **{**values, "amount": self.currency_id.format(-self.amount)},
+            )
+        if kind == "credit":
+            return _(
+                "%(subscription)s: %(note)s, %(old)s to %(new)s: %(amount)s.",
+                note=self.note,
                 **values,
             )
         if kind == "rollback":

@@ -18,5 +18,6 @@ from . import test_bad_input_changes
 from . import test_bad_input_language
 from . import test_security
 from . import test_invoice_fast_path
+from . import test_accountant_gestures
 from . import test_companies
 from . import test_hand_made_invoice
