@@ -21,3 +21,4 @@ from . import test_invoice_fast_path
 from . import test_accountant_gestures
 from . import test_companies
 from . import test_hand_made_invoice
+from . import test_uninstall
