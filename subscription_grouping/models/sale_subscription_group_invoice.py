@@ -40,8 +40,16 @@ class SaleSubscriptionGroup(models.Model):
         )._lock_for_run()
         invoices = self.env["account.move"]
         for company, company_groups in groups.grouped("company_id").items():
-            invoices |= company_groups.with_company(company)._run_in_company(date_ref)
+            invoices |= company_groups._in_company(company)._run_in_company(date_ref)
         return invoices.with_env(self.env)
+
+    def _in_company(self, company):
+        """``self`` working in ``company``, the companies the caller works in
+        still allowed: a record of another company that was set by mistake
+        (a tax on a subscription line) is still seen, and refused, rather
+        than left out of the invoice by the companies' record rules."""
+        others = (self.env.companies - company).ids
+        return self.with_context(allowed_company_ids=[company.id, *others])
 
     def _run_in_company(self, date_ref):
         invoices = self.env["account.move"]
@@ -359,7 +367,7 @@ class SaleSubscriptionGroup(models.Model):
         company."""
         invoices = self.env["account.move"]
         for company, groups in self.grouped("company_id").items():
-            invoices |= groups.with_company(company)._invoice_charges_in_company(
+            invoices |= groups._in_company(company)._invoice_charges_in_company(
                 charges, invoice_date
             )
         return invoices.with_env(self.env)

@@ -177,7 +177,9 @@ class InvoiceFastPathCase(SubscriptionGroupingCase):
         group = subscriptions.group_id
         plan = group._plan_next_run()
         self.assertEqual(plan.run_date, d("2026-12-01"))
-        vals = group._prepare_run_invoice_vals(plan)
+        # made on its run date, as the scheduled run makes it
+        with freeze_time("2026-12-01"):
+            vals = group._prepare_run_invoice_vals(plan)
         # both ways bill the same run date: the database allows one of them
         del vals["subscription_group_run_date"]
         return vals
