@@ -103,7 +103,7 @@ class AccountMove(models.Model):
         return self.env._(
             "%(document)s of %(date)s",
             document=self.display_name,
-            date=format_date(self.env, self.invoice_date),
+            date=format_date(self.env, self.invoice_date or self.date),
         )
 
     def _is_full_reversal_of(self, invoice):

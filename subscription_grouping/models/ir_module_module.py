@@ -24,11 +24,9 @@ class IrModuleModule(models.Model):
         # the whole database, whatever companies the administrator selected
         Charge = self.env["sale.subscription.group.charge"].sudo()
         charges = Charge.search([("state", "=", "pending")])
-        paused = (
-            self.env["sale.subscription"]
-            .sudo()
-            .search([("paused", "=", True)], order="id")
-        )
+        # the same for subscriptions
+        Subscription = self.env["sale.subscription"].sudo()
+        paused = Subscription.search([("paused", "=", True)], order="id")
         if not charges and not paused:
             return
         problems = []

@@ -38,8 +38,11 @@ class SaleSubscriptionGroup(models.Model):
             reverse=True,
         ):
             group = move.subscription_group_id
+            group._check_not_credited(move, moves)
             if move.subscription_group_run_date:
                 group._check_run_can_go_back(move, moves)
+            else:
+                group._check_reissue_can_go(move)
             rows = group._put_back_rows(move, gesture)
             events |= events._record(rows)
             self.env["sale.subscription"]._write_grouping_values(
@@ -100,6 +103,54 @@ class SaleSubscriptionGroup(models.Model):
                     "cannot be put back: keep it, or post it and credit it with a "
                     "credit note.",
                     subscriptions=", ".join(changed.mapped("display_name")),
+                    invoice=move._get_group_document_label(),
+                )
+            )
+
+    def _check_not_credited(self, move, moves):
+        """Refuse to cancel or delete a document that a live credit note
+        credits (unless it goes too): the credit note would then credit days
+        that nothing bills."""
+        self.ensure_one()
+        refunds = move.reversal_move_ids.filtered(
+            lambda refund: refund.state != "cancel" and refund not in moves
+        )
+        if refunds:
+            raise UserError(
+                self.env._(
+                    "%(invoice)s is credited by %(refunds)s: cancel the credit note "
+                    "first, or both together.",
+                    invoice=move._get_group_document_label(),
+                    refunds=", ".join(
+                        refund._get_group_document_label() for refund in refunds
+                    ),
+                )
+            )
+
+    def _check_reissue_can_go(self, move):
+        """Refuse to cancel or delete either half of a "Reverse and Create
+        Invoice": the new draft that bills a credited invoice's periods again,
+        or the credit note whose periods it bills again. Without one, the
+        other would leave those days unbilled, or billed twice."""
+        self.ensure_one()
+        reissued = self.env["sale.subscription.group.event"].search_count(
+            [
+                ("kind", "=", "credit"),
+                ("credit_kind", "=", "reissue"),
+                ("invoice_id", "=", move.id),
+            ],
+            limit=1,
+        )
+        bills_periods = move.move_type == "out_invoice" and any(
+            move._get_group_billed_periods()
+        )
+        if reissued or bills_periods:
+            raise UserError(
+                self.env._(
+                    "%(invoice)s is one half of a credit note and a new invoice "
+                    "that bills the same periods again: cancelling or deleting it "
+                    "would leave those days unbilled, or billed twice. Keep it; to "
+                    "waive the days, post the new invoice and credit it in full.",
                     invoice=move._get_group_document_label(),
                 )
             )

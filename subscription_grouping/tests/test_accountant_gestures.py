@@ -307,6 +307,14 @@ class TestAccountantGestures(SubscriptionGroupingCase):
         self.assertEqual(
             sorted(rows.mapped("amount_untaxed_signed")), [-100.0, -53.33, -40.0]
         )
+        # the credited invoice stays while its credit note lives
+        with self.assertRaises(UserError) as caught:
+            self._as_accountant(invoice).button_cancel()
+        self.assertEqual(
+            caught.exception.args[0],
+            f"INV/2026/00001 is credited by {refund.name}: cancel the credit note "
+            "first, or both together.",
+        )
         self.assertEqual(self._bill("2027-01-01").amount_untaxed, 140.0)
 
     def test_reverse_and_create_invoice_bills_the_periods_again_on_a_draft(self):
@@ -357,6 +365,23 @@ class TestAccountantGestures(SubscriptionGroupingCase):
         self.assertEqual(self.joined.recurring_next_date, d("2027-01-01"))
         self.assertExactCoverage(self.joined, d("2026-11-15"), d("2027-01-01"))
         self.assertExactCoverage(self.aligned, d("2026-12-01"), d("2027-01-01"))
+        # either half alone would leave December unbilled, or billed twice
+        for document, label in (
+            (new_draft, "Draft Invoice of 12/10/2026"),
+            (refund, refund.name),
+        ):
+            with self.assertRaises(UserError) as caught:
+                self._as_accountant(document).button_cancel()
+            self.assertEqual(
+                caught.exception.args[0],
+                f"{label} is one half of a credit note and a new invoice that bills "
+                "the same periods again: cancelling or deleting it would leave those "
+                "days unbilled, or billed twice. Keep it; to waive the days, post "
+                "the new invoice and credit it in full.",
+            )
+        with self.assertRaises(UserError):
+            self._as_accountant(new_draft).unlink()
+        self.assertEqual((new_draft | refund).mapped("state"), ["draft", "posted"])
 
     def test_a_partial_credit_note_credits_what_it_holds(self):
         invoice = self._bill("2026-12-01")
