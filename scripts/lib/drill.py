@@ -21,6 +21,14 @@ from the database alone:
   invoice, shows here as an overlap or a gap;
 * half-written: a merged invoice with no product line.
 
+Between rounds an accountant (billing rights only) does to some of the
+round's merged invoices what accountants do every day: cancels or deletes
+the latest run's invoice (its run is put back and billed again by the next
+round), resets a posted one to draft and posts it again, reverses one with a
+credit note (its days waived) or with a credit note and a new draft. A
+second company, with its own chart of accounts and income account, holds a
+part of the book: the workers run in the main company, as OdooBot does.
+
 The workers are forked from the drill's process once Odoo's registry is
 loaded (every database connection closed first), so a new worker starts in
 milliseconds and a round takes about a second.
@@ -94,12 +102,33 @@ def build_book(db, customers, batch_size, rng):
     env = environment(db)
     try:
         company = env.company
+        company_b = env["res.company"].create({"name": "Drill Company B"})
+        env["account.chart.template"].try_loading(
+            "generic_coa", company=company_b, install_demo=False
+        )
+        # one product for both companies, each booking it to its own income
         product = env["product.product"].create(
+            {"name": "Drill Service", "type": "service", "taxes_id": [Command.clear()]}
+        )
+        for each in (company, company_b):
+            income = env["account.account"].create(
+                {
+                    "name": f"Drill Sales {each.name}",
+                    "code": "704100",
+                    "account_type": "income",
+                    "company_ids": [Command.set(each.ids)],
+                }
+            )
+            product.with_company(each).property_account_income_id = income
+        env["res.users"].create(
             {
-                "name": "Drill Service",
-                "type": "service",
+                "name": "Drill Accountant",
+                "login": "drill_accountant",
                 "company_id": company.id,
-                "taxes_id": [Command.clear()],
+                "company_ids": [Command.set((company | company_b).ids)],
+                "groups_id": [
+                    Command.set([env.ref("account.group_account_invoice").id])
+                ],
             }
         )
         pricelist = env["product.pricelist"].create(
@@ -137,11 +166,14 @@ def build_book(db, customers, batch_size, rng):
         vals_list, first_unpaid = [], []
         for partner in partners:
             template = templates[rng.randrange(len(templates))]
+            # a customer in four bills from the second company
+            sub_company = company_b if partner.id % 4 == 0 else company
             for _sub in range(rng.randint(1, 4)):
                 next_date = BOOK_START + timedelta(days=rng.randrange(0, 60))
                 first_unpaid.append(next_date)
                 vals_list.append(
                     {
+                        "company_id": sub_company.id,
                         "partner_id": partner.id,
                         "template_id": template.id,
                         "pricelist_id": pricelist.id,
@@ -164,8 +196,9 @@ def build_book(db, customers, batch_size, rng):
         for sub, next_date in zip(subscriptions, first_unpaid, strict=True):
             sub.recurring_next_date = next_date
         grouped = partners.filtered(lambda partner: partner.id % 3)
+        both = env.context | {"allowed_company_ids": (company | company_b).ids}
         with freeze_time(BOOK_START):
-            for partner in grouped:
+            for partner in grouped.with_context(both):
                 partner.write(
                     {
                         "subscription_grouping": True,
@@ -315,6 +348,72 @@ def kill_one(workers, wanted, stats, patience=0.5):
     return False
 
 
+# ------------------------------------------------------------------ the accountant
+GESTURES = ("cancel", "delete", "reset and post", "credit note", "credit and redraft")
+
+
+def accountant_gestures(db, run_date, rng, stats):
+    """What an accountant does to a few merged invoices of the round's date,
+    with billing rights only, in the invoice's company."""
+    from odoo.exceptions import UserError
+
+    env = environment(db)
+    try:
+        accountant = env["res.users"].search([("login", "=", "drill_accountant")])
+        invoices = env["account.move"].search(
+            [
+                ("subscription_group_run_date", "=", run_date),
+                ("state", "!=", "cancel"),
+                ("move_type", "=", "out_invoice"),
+            ]
+        )
+        for invoice in rng.sample(list(invoices), min(len(invoices), 3)):
+            gesture = rng.choice(GESTURES)
+            move = invoice.with_user(accountant).with_company(invoice.company_id)
+            try:
+                with env.cr.savepoint():
+                    if not accountant_gesture(env, move, gesture):
+                        continue
+            except UserError:
+                stats["gestures refused"] += 1
+                continue
+            stats[f"gesture: {gesture}"] += 1
+        env.cr.commit()
+    finally:
+        env.cr.close()
+
+
+def accountant_gesture(env, move, gesture):
+    """One gesture on ``move``; False when it does not apply to its state."""
+    posted = move.state == "posted"
+    if gesture == "cancel":
+        move.button_cancel()
+    elif gesture == "delete":
+        if posted:
+            return False
+        move.unlink()
+    elif gesture == "reset and post":
+        if posted:
+            move.button_draft()
+        move.action_post()
+    else:
+        if not posted:
+            move.action_post()
+        wizard = (
+            env["account.move.reversal"]
+            .with_user(move.env.user)
+            .with_context(
+                active_model="account.move",
+                active_ids=move.ids,
+                allowed_company_ids=move.company_id.ids,
+            )
+            .create({"journal_id": move.journal_id.id, "date": move.invoice_date})
+        )
+        wizard.reverse_moves(is_modify=gesture == "credit and redraft")
+        wizard.new_move_ids.filtered(lambda new: new.state == "draft" and new.move_type == "out_refund").action_post()
+    return True
+
+
 # ------------------------------------------------------------------ checks
 def check(db, run_date, first_unpaid):
     """What the database says after a round: a Counter of violations."""
@@ -353,28 +452,42 @@ def check(db, run_date, first_unpaid):
 
 
 def coverage_violations(cr, first_unpaid):
+    """Subscriptions whose days are not each billed once on a live invoice
+    (less its credit notes), pending, or settled by a recorded credit note."""
     billed = defaultdict(set)
     cr.execute(
-        """SELECT l.subscription_id, l.move_id, l.start_date, l.end_date
+        """SELECT l.subscription_id, l.move_id, l.start_date, l.end_date,
+                  CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END
              FROM account_move_line l JOIN account_move m ON m.id = l.move_id
             WHERE l.subscription_id IS NOT NULL AND l.display_type = 'product'
-              AND m.state != 'cancel' AND m.move_type = 'out_invoice'"""
+              AND m.state != 'cancel'"""
     )
-    for sub, move, start, end in cr.fetchall():
-        billed[sub].add((f"move {move}", start, end))
+    for sub, move, start, end, sign in cr.fetchall():
+        billed[sub].add((f"move {move}", start, end, sign))
     cr.execute(
         """SELECT subscription_id, id, date_start, date_end
              FROM sale_subscription_group_charge WHERE state = 'pending'"""
     )
     for sub, charge, start, end in cr.fetchall():
-        billed[sub].add((f"charge {charge}", start, end))
+        billed[sub].add((f"charge {charge}", start, end, 1))
+    # a posted credit note of a merged invoice settles the days it credits,
+    # unless a new draft bills them again
+    cr.execute(
+        """SELECT e.subscription_id, e.id, e.date_from, e.date_to
+             FROM sale_subscription_group_event e
+             JOIN account_move m ON m.id = e.invoice_id
+            WHERE e.kind = 'credit' AND e.credit_kind IN ('waiver', 'partial')
+              AND m.state = 'posted'"""
+    )
+    for sub, event, start, end in cr.fetchall():
+        billed[sub].add((f"credit {event}", start, end, 1))
     cr.execute("SELECT id, recurring_next_date FROM sale_subscription")
     violations = 0
     for sub, paid_through in cr.fetchall():
         start = first_unpaid[sub]
         periods = [
-            (Period(begin, end + timedelta(days=1)), 1)
-            for _key, begin, end in billed[sub]
+            (Period(begin, end + timedelta(days=1)), sign)
+            for _key, begin, end, sign in billed[sub]
         ]
         coverage = check_coverage(
             periods, Period(start, paid_through) if start < paid_through else None
@@ -421,6 +534,7 @@ def main(argv):
         restart = pg_restarter(args.pg_restart) if number == restart_round else None
         play_round(args, run_date, rng, stats, restart)
         found = check(args.db, run_date, first_unpaid)
+        accountant_gestures(args.db, run_date, rng, stats)
         odoo.sql_db.close_all()
         totals.update(found)
         stats["rounds"] += 1
@@ -441,6 +555,12 @@ def main(argv):
         failed = env["sale.subscription.group"].search_count(
             [("billing_error", "!=", False)]
         )
+        company_b = env["account.move"].search_count(
+            [
+                ("subscription_group_id", "!=", False),
+                ("company_id.name", "=", "Drill Company B"),
+            ]
+        )
     finally:
         env.cr.close()
     print("\n== fault drill")
@@ -453,6 +573,9 @@ def main(argv):
     ):
         print(f"  {label:42}{stats[label]:>8,}")
     print(f"  {'merged invoices made':42}{invoices:>8,}")
+    print(f"  {'  of them in the second company':42}{company_b:>8,}")
+    for label in (*(f"gesture: {gesture}" for gesture in GESTURES), "gestures refused"):
+        print(f"  {label:42}{stats[label]:>8,}")
     print(f"  {'groups with a recorded billing failure':42}{failed:>8,}")
     for label in ("duplicates", "missed", "coverage violations", "half-written"):
         print(f"  {label + ' (must be 0)':42}{totals[label]:>8,}")

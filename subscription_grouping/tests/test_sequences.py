@@ -7,8 +7,11 @@ subscription_oca, then draws actions: time passing (the scheduled action
 bills), grouping switched on or off (directly or through the preview),
 subscriptions added, closed (keeping or crediting unused days), paused,
 resumed, re-priced, taken out of or put back into the group, invoices
-posted. At the end every subscription's invoice lines, net of credit notes
-and with the charges still pending, must tile its billable life exactly.
+posted; and an accountant cancels, deletes, resets and reverses the
+customer's invoices. A part of the sequences bill a subscription from a
+second company. At the end every subscription's invoice lines, net of credit
+notes, with the charges still pending and the periods settled by a posted
+credit note of a merged invoice, must tile its billable life exactly.
 Each sequence runs in a savepoint that is rolled back.
 """
 
@@ -22,7 +25,9 @@ from fractions import Fraction
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import new_test_user, tagged
 
 from subscription_grouping_core import Period, check_coverage
 
@@ -51,6 +56,19 @@ class TestSequences(SubscriptionGroupingCase):
             cls.template_quarterly,
             cls.template_yearly,
         ]
+        cls.company_b = cls.setup_other_company(name="Sequence B")["company"]
+        cls.product_b = cls.env["product.product"].create(
+            {"name": "Hosting B", "company_id": cls.company_b.id, "taxes_id": False}
+        )
+        companies = (cls.env.company | cls.company_b).ids
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=companies))
+        cls.accountant = new_test_user(
+            cls.env,
+            login="sequence_accountant",
+            groups="account.group_account_invoice",
+            company_id=cls.env.company.id,
+            company_ids=companies,
+        )
 
     def test_random_sequences_bill_every_day_exactly_once(self):
         checked = 0
@@ -96,6 +114,24 @@ class TestSequences(SubscriptionGroupingCase):
                 rng.choice(self.templates), start, self._prices(), partner=self.partner
             )
             self.life[sub] = [start, None, []]
+        if rng.random() < 0.3:
+            # billed by the second company, in a group of its own
+            start = self.today - timedelta(days=rng.randrange(0, 45))
+            sub = self._create_subscription(
+                rng.choice(self.templates), start, self._prices(), partner=self.partner
+            )
+            sub.write(
+                {
+                    "company_id": self.company_b.id,
+                    "sale_subscription_line_ids": [
+                        Command.update(
+                            line.id, {"product_id": self.product_b.id, "tax_ids": False}
+                        )
+                        for line in sub.sale_subscription_line_ids
+                    ],
+                }
+            )
+            self.life[sub] = [start, None, []]
         self._bill()
         if rng.random() < 0.7:
             with freeze_time(self.today):
@@ -110,6 +146,7 @@ class TestSequences(SubscriptionGroupingCase):
             (self._reprice, 2),
             (self._remove_or_add_back, 1),
             (self._post, 2),
+            (self._accountant, 3),
         ]
         for _step in range(rng.randint(4, 12)):
             action = rng.choices(
@@ -228,6 +265,74 @@ class TestSequences(SubscriptionGroupingCase):
         )
         drafts.action_post()
 
+    def _accountant(self):
+        """An accountant's gesture on one of the customer's group documents:
+        refused when it would lose or repeat days (an earlier run, a changed
+        member). subscription_oca's own invoices are its own business."""
+        moves = self.env["account.move"].search(
+            [
+                ("partner_id", "=", self.partner.id),
+                ("subscription_group_id", "!=", False),
+                ("state", "!=", "cancel"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ]
+        )
+        if not moves:
+            return
+        move = self.rng.choice(moves)
+        move = move.with_user(self.accountant).with_company(move.company_id)
+        gesture = self.rng.choice(
+            ["cancel", "delete", "reset", "credit", "credit and redraft"]
+        )
+        if SEEDS:
+            _logger.info(
+                "  %s on %s (%s, run %s)",
+                gesture,
+                move.display_name,
+                move.state,
+                move.subscription_group_run_date,
+            )
+        try:
+            with self.env.cr.savepoint():
+                self._gesture(move, gesture)
+        except UserError as error:
+            if SEEDS:
+                _logger.info("  refused: %s", error)
+            self.stats["gesture refused"] += 1
+            return
+        self.stats[f"gesture {gesture}"] += 1
+        self._bill()
+
+    def _gesture(self, move, gesture):
+        posted = move.state == "posted"
+        if gesture == "cancel":
+            move.button_cancel()
+        elif gesture == "delete":
+            if posted:
+                move.button_draft()
+            move.unlink()
+        elif gesture == "reset":
+            if posted:
+                move.button_draft()
+            move.action_post()
+        elif move.move_type == "out_invoice":
+            if not posted:
+                move.action_post()
+            wizard = (
+                self.env["account.move.reversal"]
+                .with_user(self.accountant)
+                .with_context(
+                    active_model="account.move",
+                    active_ids=move.ids,
+                    allowed_company_ids=move.company_id.ids,
+                )
+                .create({"journal_id": move.journal_id.id, "date": self.today})
+            )
+            wizard.reverse_moves(is_modify=gesture == "credit and redraft")
+            wizard.new_move_ids.filtered(
+                lambda new: new.move_type == "out_refund" and new.state == "draft"
+            ).action_post()
+
     def _log_state(self):
         for sub in self.life:
             _logger.info(
@@ -286,6 +391,18 @@ class TestSequences(SubscriptionGroupingCase):
                     and other.subscription_group_charge_id.kind
                     == line.subscription_group_charge_id.kind
                 )[:1]
+            ]
+            # a posted credit note of a merged invoice waives its days, or
+            # lowers what they cost: either way they are settled; one that
+            # comes with a new draft leaves them to that draft
+            billed += [
+                (Period.from_inclusive(event.date_from, event.date_to), 1)
+                for event in events.filtered(
+                    lambda event, sub=sub: event.subscription_id == sub
+                    and event.kind == "credit"
+                    and event.credit_kind in ("waiver", "partial")
+                    and event.invoice_id.state == "posted"
+                )
             ]
             pending = sub.grouping_charge_ids.filtered(
                 lambda charge: charge.state == "pending" and charge.kind != "adjustment"
