@@ -16,6 +16,8 @@ from subscription_grouping_core import plan_run
 
 from ..locking import lock_free_rows
 
+BILLING_GROUP = "account.group_account_invoice"
+
 
 class SaleSubscriptionGroup(models.Model):
     _inherit = "sale.subscription.group"
@@ -23,7 +25,33 @@ class SaleSubscriptionGroup(models.Model):
     # -- runs -----------------------------------------------------------------
     @api.model
     def _get_run_domain(self, date_ref):
-        return [("next_run_date", "<=", date_ref)]
+        """Groups with a run date due by ``date_ref``, and groups, archived
+        ones too, holding charges that wait for the scheduled run."""
+        return [
+            "|",
+            "&",
+            ("active", "=", True),
+            ("next_run_date", "<=", date_ref),
+            ("charge_ids", "any", self._get_deferred_charge_domain()),
+        ]
+
+    @api.model
+    def _get_deferred_charge_domain(self):
+        return [("settle_by_run", "=", True), ("state", "=", "pending")]
+
+    def _is_due(self, date_ref):
+        """Whether a run on ``date_ref`` bills something of this group."""
+        self.ensure_one()
+        return bool(
+            (self.next_run_date and self.next_run_date <= date_ref)
+            or self._get_pending_charges().filtered("settle_by_run")
+        )
+
+    @api.model
+    def _can_bill(self):
+        """Whether the current user makes and posts customer invoices: billing
+        users, and the scheduled runs (OdooBot, the superuser)."""
+        return self.env.su or self.env.user.has_group(BILLING_GROUP)
 
     def _lock_for_run(self, skip_changed=True):
         """The groups of ``self`` that no other transaction is billing now,
@@ -33,16 +61,22 @@ class SaleSubscriptionGroup(models.Model):
 
     def _run(self, date_ref):
         """Bill every run date up to ``date_ref``: one invoice per group and date."""
-        groups = self.filtered(
-            lambda group: group.next_run_date and group.next_run_date <= date_ref
-        )._lock_for_run()
+        locked = self.filtered(lambda group: group._is_due(date_ref))._lock_for_run()
         invoices = self.env["account.move"]
+        groups = locked.filtered(
+            lambda group: group.next_run_date and group.next_run_date <= date_ref
+        )
         while groups:
             billed = groups._run_next()
             invoices |= billed
             groups = billed.subscription_group_id.filtered(
                 lambda group: group.next_run_date and group.next_run_date <= date_ref
             )
+        # what a user without billing rights left for the run, and no merged
+        # invoice took: on a document of its own
+        deferred = locked._get_pending_charges().filtered("settle_by_run")
+        if deferred:
+            invoices |= deferred.group_id._invoice_charges(deferred)
         return invoices
 
     def _plan_next_run(self):
@@ -284,11 +318,15 @@ class SaleSubscriptionGroup(models.Model):
         # run. Posting and sending then run in the caller's context.
         # Each invoice's journal items computed once, not re-synchronised line
         # by line: that sync was most of a run.
+        # An invoice is made and posted with the rights of the user who bills,
+        # never under the module's sudo (which writes only the group's history
+        # and state): Odoo lets only billing users post.
         invoices = (
             self.env["account.move"]
+            .sudo(False)
             .with_context(default_move_type="out_invoice", tracking_disable=True)
             ._create_with_precomputed_lines(vals_list)
-            .with_env(self.env)
+            .with_env(self.sudo(False).env)
         )
         to_post = invoices.filtered(
             lambda move: move.subscription_group_id.invoicing_mode != "draft"
@@ -325,7 +363,14 @@ class SaleSubscriptionGroup(models.Model):
 
     def _invoice_charges(self, charges, invoice_date=None):
         """Bill ``charges`` now, on a document of its own per group: an invoice,
-        or a credit note when they add up to a credit."""
+        or a credit note when they add up to a credit.
+
+        Only a user with billing rights makes it: for any other user the
+        charges wait, marked, for the next scheduled run (see :meth:`_run`).
+        """
+        # the user's own rights decide, also when called from the module's sudo
+        if not self.sudo(False)._can_bill():
+            return self._defer_charges(charges)
         today = invoice_date or fields.Date.context_today(self)
         vals_list = []
         for group in self:
@@ -348,3 +393,21 @@ class SaleSubscriptionGroup(models.Model):
         )._get_pending_charges()
         if pending:
             pending.group_id._invoice_charges(pending)
+
+    def _defer_charges(self, charges):
+        """Leave ``charges`` to the next scheduled run, and say so on each group."""
+        # sudo: charges are read-only history; the mark is the module's own
+        charges.sudo().settle_by_run = True
+        bodies = {}
+        for group in self:
+            group_charges = charges.filtered(
+                lambda charge, group=group: charge.group_id == group
+            )
+            bodies[group.id] = self.env._(
+                "%(amount)s to bill at once waits for the next scheduled run: "
+                "%(user)s has no billing rights.",
+                amount=group.currency_id.format(sum(group_charges.mapped("amount"))),
+                user=self.env.user.name,
+            )
+        self._message_log_batch(bodies)
+        return self.env["account.move"]
