@@ -18,3 +18,4 @@ from . import test_bad_input_changes
 from . import test_bad_input_language
 from . import test_security
 from . import test_invoice_fast_path
+from . import test_trust
