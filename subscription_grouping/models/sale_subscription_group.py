@@ -340,8 +340,10 @@ class SaleSubscriptionGroup(models.Model):
         """Only grouping managers switch grouping, move members or change groups.
 
         Other users' actions on their subscriptions (start, close, pause,
-        resume, new prices) still update the groups: those updates run as
-        the system, after this check was not needed.
+        resume, new prices) still update the groups: the module writes their
+        events and charges (see the event's ``_record``), and a document they
+        would bill at once is made only for billing users (see
+        ``_invoice_charges``).
         """
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(

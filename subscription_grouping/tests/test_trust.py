@@ -519,8 +519,10 @@ class TestMembersActionsByRole(TrustCase):
         events = group.event_ids.sorted("id")
         self.assertEqual(events.mapped("kind"), ["join", "join", "ungroup", "realign"])
         self.assertEqual(events[2:].user_id, self.sales_admin)
-        # Dec 1 to Dec 15, 14 of 31 days of 40: on the next merged invoice
-        self.assertEqual(events[3].charge_ids.amount, 18.06)
+        # Dec 1 to Dec 15, 14 days of the month to the new billing day (Nov 15
+        # to Dec 15) at 40: on the next merged invoice
+        self.assertEqual(events[3].charge_ids.share, "14 of 30 days")
+        self.assertEqual(events[3].charge_ids.amount, 18.67)
         self.assertFalse(self._moves())
 
     def test_a_portal_user_takes_no_action(self):
