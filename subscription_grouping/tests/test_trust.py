@@ -279,18 +279,22 @@ class TestReadOnlyHistory(TrustCase):
             sub.action_pause()
         event = group.event_ids.sorted("id")[0]
         # the module's own write (see the event's _record)
-        charge = self.env["sale.subscription.group.charge"].sudo().create(
-            {
-                "group_id": group.id,
-                "event_id": event.id,
-                "subscription_id": sub.id,
-                "kind": "adjustment",
-                "date_start": "2026-11-20",
-                "date_end": "2026-11-30",
-                "ratio_numerator": 11,
-                "ratio_denominator": 30,
-                "amount": 10.0,
-            }
+        charge = (
+            self.env["sale.subscription.group.charge"]
+            .sudo()
+            .create(
+                {
+                    "group_id": group.id,
+                    "event_id": event.id,
+                    "subscription_id": sub.id,
+                    "kind": "adjustment",
+                    "date_start": "2026-11-20",
+                    "date_end": "2026-11-30",
+                    "ratio_numerator": 11,
+                    "ratio_denominator": 30,
+                    "amount": 10.0,
+                }
+            )
         )
         for user in (
             self.salesman,
