@@ -262,6 +262,22 @@ class TestServerPlans(TrustCase):
         self.assertEqual(sub.recurring_next_date, d("2026-12-01"))
         self.assertEqual(sub.group_id.charge_ids.amount, 53.33)
 
+    def test_the_same_plan_in_another_order_applies(self):
+        first = self._create_subscription(self.template_posted, "2026-11-15", [100.0])
+        second = self._create_subscription(self.template_posted, "2026-11-20", [60.0])
+        wizard = self._open(self.sales_admin)
+        # the entries, and a key's pairs, as another read would order them
+        plan = [
+            dict(entry, key=list(reversed(entry["key"])))
+            for entry in reversed(wizard.plan)
+        ]
+        wizard.sudo().write({"plan": plan})
+        wizard.action_apply()
+        self.assertEqual(first.group_id, second.group_id)
+        self.assertEqual(
+            sorted(first.group_id.charge_ids.mapped("amount")), [22.0, 53.33]
+        )
+
     def test_a_plan_gone_stale_is_refused(self):
         sub = self._create_subscription(self.template_posted, "2026-11-15", [100.0])
         wizard = self._open(self.sales_admin)

@@ -23,6 +23,18 @@ from ..models.sale_subscription_group import MONTHS
 SERVER_FIELDS = {"plan", "planned_anchor", "line_ids", "summary"}
 # ... and what it was opened for, set when it is created.
 OPENED_FIELDS = {"mode", "partner_id", "group_id"}
+# The collections of a stored plan whose order means nothing (see
+# _canonical_plan): a key's pairs, a member's lines, a group's members and
+# charges.
+UNORDERED_KEYS = {
+    "key",
+    "lines",
+    "members",
+    "paid_through",
+    "dropped",
+    "settle",
+    "pending",
+}
 
 
 class SaleSubscriptionGroupPreview(models.TransientModel):
@@ -169,13 +181,30 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         dump = dump_ungroup_entry if self.mode == "ungroup" else dump_join_entry
         return json.loads(json.dumps([dump(entry) for entry in plan]))
 
+    @api.model
+    def _canonical_plan(self, value, unordered=True):
+        """A stored plan in a form where two plans that do the same compare
+        equal: its entries, and the collections of UNORDERED_KEYS, sorted (a
+        group's members or charges come in the order they were read)."""
+        if isinstance(value, dict):
+            return {
+                key: self._canonical_plan(item, key in UNORDERED_KEYS)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            items = [self._canonical_plan(item, False) for item in value]
+            if unordered:
+                items.sort(key=lambda item: json.dumps(item, sort_keys=True))
+            return items
+        return value
+
     def _get_current_plan(self):
         """The plan computed again now, when it is the one shown; else refused
         (preview again), naming what changed since when it can."""
         self.ensure_one()
         plan = self._plan()
         current = self._dump_plan(plan)
-        if current == self.plan:
+        if self._canonical_plan(current) == self._canonical_plan(self.plan or []):
             return plan
         Group = self.env["sale.subscription.group"]
         load = load_ungroup_entry if self.mode == "ungroup" else load_join_entry
@@ -187,18 +216,21 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             # the refusals of a plan gone stale: what changed, and where
             if self.mode == "ungroup":
                 Group._check_ungroup_plan_is_current(shown)
+            elif self.mode == "realign":
+                self.group_id._check_realign_is_current(shown)
+                Group._check_plan_is_current(shown, "realign")
             else:
-                Group._check_plan_is_current(
-                    shown, "realign" if self.mode == "realign" else "join"
-                )
-        planned = self.env["sale.subscription"].browse(
-            [entry["subscription"] for entry in current if "subscription" in entry]
-        )
+                Group._check_plan_is_current(shown, "join")
         if self.mode == "ungroup":
-            Group._raise_moved_on(
-                Group.browse([entry["group"] for entry in current]) or self.group_id
+            Group.browse([entry["group"] for entry in current])._raise_moved_on()
+        # a change of billing day is the group's plan
+        self.group_id._raise_moved_on()
+        Group._raise_if_changed(
+            self.env["sale.subscription"].browse(
+                [entry["subscription"] for entry in current if "subscription" in entry]
             )
-        Group._raise_if_changed(planned or self.line_ids.subscription_id)
+            or self.line_ids.subscription_id
+        )
         raise UserError(
             self.env._("The plan shown is not the current one: preview again.")
         )
