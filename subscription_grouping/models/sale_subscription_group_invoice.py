@@ -9,7 +9,7 @@ Everything accounting would refuse is refused before anything is written.
 """
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 from subscription_grouping_core import plan_run
@@ -76,6 +76,17 @@ class SaleSubscriptionGroup(models.Model):
         # invoice took: on a document of its own
         deferred = locked._get_pending_charges().filtered("settle_by_run")
         if deferred:
+            if not self.sudo(False)._can_bill():
+                # a scheduled action set to a user without billing rights: the
+                # group fails for the day, rather than leave them waiting again
+                raise AccessError(
+                    self.env._(
+                        "The bill run's user %(user)s has no billing rights "
+                        "(Invoicing: Billing), so it cannot bill the charges "
+                        "waiting for the scheduled run.",
+                        user=self.env.user.name,
+                    )
+                )
             invoices |= deferred.group_id._invoice_charges(deferred)
         return invoices
 

@@ -14,6 +14,7 @@ from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import MANAGER_GROUP, SubscriptionGroupingCase, d
 
@@ -108,6 +109,30 @@ class TestNoPostingWithoutBillingRights(TrustCase):
         # and the next run finds nothing left
         with freeze_time("2026-11-22"):
             self.assertFalse(self.env["sale.subscription.group"]._cron_bill())
+
+    def test_a_run_by_a_user_without_billing_rights_fails_for_the_day(self):
+        group, sub = self._group_of(100.0, cancellation_policy="credit")
+        with freeze_time("2026-11-20"):
+            sub.with_user(self.salesman).close_subscription()
+        # a bill run by a scheduled action set to a sales administrator
+        with (
+            freeze_time("2026-11-21"),
+            mute_logger(
+                "odoo.addons.subscription_grouping.models."
+                "sale_subscription_group_run"
+            ),
+        ):
+            self.assertFalse(group.with_user(self.sales_admin)._bill(d("2026-11-21")))
+        self.assertFalse(self._moves())
+        self.assertEqual(group.charge_ids.state, "pending")
+        self.assertEqual(group.billing_failed_on, d("2026-11-21"))
+        self.assertEqual(group.billing_error_run_date, d("2026-11-21"))
+        self.assertEqual(
+            group.billing_error,
+            f"The bill run's user {self.sales_admin.name} has no billing rights "
+            "(Invoicing: Billing), so it cannot bill the charges waiting for the "
+            "scheduled run.",
+        )
 
     def test_a_billing_users_close_posts_the_credit_note_himself(self):
         group, sub = self._group_of(100.0, cancellation_policy="credit")
