@@ -19,3 +19,4 @@ from . import test_bad_input_language
 from . import test_security
 from . import test_invoice_fast_path
 from . import test_trust
+from . import test_trust_actions
