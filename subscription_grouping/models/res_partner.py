@@ -180,17 +180,9 @@ class ResPartner(models.Model):
 
     def _after_subscription_merge(self):
         """Once customers were merged into this one (their references moved
-        in SQL): group names follow it, and when its grouping is on, the
-        running subscriptions it took over join its groups."""
+        in SQL): when its grouping is on, the running subscriptions it took
+        over join its groups (their names, computed when read, follow it)."""
         self.ensure_one()
-        Group = self.env["sale.subscription.group"]
-        # sudo: the groups of every company moved to this customer
-        groups = (
-            Group.sudo()
-            .with_context(active_test=False)
-            .search([("partner_id", "=", self.id)])
-        )
-        self.env.add_to_compute(Group._fields["name"], groups)
         if self.subscription_grouping:
             self._group_subscriptions()
 

@@ -229,10 +229,7 @@ class SaleSubscription(models.Model):
         if not self:
             return
         self.check_access("write")
-        # whoever may close a subscription updates its group: its event and
-        # credit, which other users only read, and its group_id, which only
-        # managers write by hand
-        self.sudo()._leave_group(fields.Date.context_today(self), reason or False)
+        self._leave_group(fields.Date.context_today(self), reason or False)
 
     # -- pause and resume ----------------------------------------------------------
     def action_pause(self):
@@ -249,9 +246,7 @@ class SaleSubscription(models.Model):
         to_pause.paused = True
         grouped = to_pause.filtered("group_id")
         if grouped:
-            # the pause was written as the user above; its event on the group,
-            # which other users only read, is written as the system
-            grouped.sudo()._pause_in_group()
+            grouped._pause_in_group()
         for sub in to_pause - grouped:
             sub.message_post(
                 body=self.env._(
@@ -272,9 +267,10 @@ class SaleSubscription(models.Model):
         grouped = to_resume.filtered("group_id")
         if grouped:
             grouped.check_access("write")
-            # whoever may resume a subscription moves it back onto its group's
-            # day: its event and transition (read-only for other users), and
-            # its group_id when it cannot join any more (managers only)
+            # sudo: the resume plans from the group's invoices (the user's
+            # record rules may hide some) and takes out a member that cannot
+            # join any more (group_id: managers only); its transition is
+            # billed with the user's own rights
             grouped.sudo()._resume_in_group(resume_date)
         for sub in to_resume - grouped:
             restart = restart_date(sub.recurring_next_date, resume_date)

@@ -14,6 +14,8 @@ pause, resume, new prices) is done by the subscription itself
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
+from odoo.tools import format_date
 
 from subscription_grouping_core import Anchor
 
@@ -66,7 +68,9 @@ class SaleSubscriptionGroup(models.Model):
     _order = "partner_id, id desc"
     _check_company_auto = True
 
-    name = fields.Char(compute="_compute_name", store=True)
+    # in the reader's language, computed when read: a stored name would keep
+    # the language of whoever computed it last
+    name = fields.Char(compute="_compute_name", search="_search_name")
     active = fields.Boolean(default=True, tracking=True)
     partner_id = fields.Many2one(
         comodel_name="res.partner",
@@ -192,6 +196,7 @@ class SaleSubscriptionGroup(models.Model):
     ]
 
     @api.depends("partner_id.name", "currency_id.name", "anchor_day")
+    @api.depends_context("lang")
     def _compute_name(self):
         for group in self:
             group.name = self.env._(
@@ -200,6 +205,22 @@ class SaleSubscriptionGroup(models.Model):
                 currency=group.currency_id.name,
                 day=group.anchor_day,
             )
+
+    @api.depends("name")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for group in self:
+            group.display_name = group.name
+
+    def _search_name(self, operator, value):
+        """Groups by their customer's or currency's name: what a name is made of."""
+        domain = [
+            [("partner_id.name", operator, value)],
+            [("currency_id.name", operator, value)],
+        ]
+        if operator in expression.NEGATIVE_TERM_OPERATORS:
+            return expression.AND(domain)
+        return expression.OR(domain)
 
     @api.depends("subscription_ids")
     def _compute_subscription_count(self):
@@ -246,23 +267,83 @@ class SaleSubscriptionGroup(models.Model):
         return self.env["sale.subscription.group.preview"]._open("realign", group=self)
 
     def action_run_now(self):
-        """Bill the group's next run date now, whatever today is."""
+        """Bill the group's next run date now, whatever today is, and say what
+        happened: billed (its invoice opens), nothing due, or held by another
+        transaction. What refuses the invoice is raised as it is, and the
+        group's billing failure stays until it is billed."""
         self.ensure_one()
         self._check_grouping_manager()
-        invoices = self._run(self.next_run_date or fields.Date.context_today(self))
+        self._check_billing_user()
+        run_date = self.next_run_date or fields.Date.context_today(self)
+        if not self._is_due(run_date):
+            return self._get_run_now_notification(self._get_nothing_due_message())
+        if not self._lock_for_run():
+            return self._get_run_now_notification(
+                self.env._(
+                    "%(group)s is being billed by another transaction (the "
+                    "scheduled run, or another user): nothing was invoiced. Try "
+                    "again in a moment.",
+                    group=self.display_name,
+                ),
+                "warning",
+            )
+        invoices = self._run(run_date)
+        if not invoices:
+            return self._get_run_now_notification(self._get_nothing_due_message())
         self._clear_billing_failure()
         invoices.filtered(
             lambda move: move.subscription_group_send_state == "to_send"
         )._send_subscription_group_invoices()
-        return invoices[:1]._get_records_action() if invoices else True
+        return invoices[:1]._get_records_action()
+
+    def _get_nothing_due_message(self):
+        self.ensure_one()
+        if self.next_run_date:
+            return self.env._(
+                "Nothing to invoice for %(group)s now: its next merged invoice is "
+                "on %(date)s.",
+                group=self.display_name,
+                date=format_date(self.env, self.next_run_date),
+            )
+        return self.env._(
+            "Nothing to invoice for %(group)s: none of its subscriptions is running "
+            "(closed, paused or left), so no merged invoice is planned.",
+            group=self.display_name,
+        )
+
+    def _get_run_now_notification(self, message, kind="info"):
+        """The client action telling what Invoice Now did, when no invoice opens."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Invoice Now"),
+                "message": message,
+                "type": kind,
+                "sticky": False,
+            },
+        }
+
+    @api.model
+    def _check_billing_user(self):
+        """Invoice Now makes and posts invoices: for billing users only."""
+        if not self._can_bill():
+            raise AccessError(
+                self.env._(
+                    "Only users with billing rights (Invoicing: Billing) may "
+                    "invoice a group now; the scheduled run bills it on its date."
+                )
+            )
 
     @api.model
     def _check_grouping_manager(self):
         """Only grouping managers switch grouping, move members or change groups.
 
         Other users' actions on their subscriptions (start, close, pause,
-        resume, new prices) still update the groups: those updates run as
-        the system, after this check was not needed.
+        resume, new prices) still update the groups: the module writes their
+        events and charges (see the event's ``_record``), and a document they
+        would bill at once is made only for billing users (see
+        ``_invoice_charges``).
         """
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(

@@ -90,6 +90,15 @@ class SaleSubscriptionGroupCharge(models.Model):
         index=True,
     )
 
+    settle_by_run = fields.Boolean(
+        string="Waits for the Scheduled Run",
+        readonly=True,
+        copy=False,
+        help="To be billed at once, but the user whose action made it has no "
+        "billing rights: the next scheduled run bills it, by the group's invoicing "
+        "mode.",
+    )
+
     _sql_constraints = [
         (
             "ratio_positive",

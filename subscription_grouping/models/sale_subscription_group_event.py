@@ -144,8 +144,16 @@ class SaleSubscriptionGroupEvent(models.Model):
     @api.model
     def _record(self, rows):
         """The events of ``rows`` (:class:`EventRow`), with the records of
-        their charges: every event of the module is made here."""
-        events = self.create(
+        their charges: every event of the module is made here.
+
+        Events and charges are the group's history, read-only for every user
+        (a rollback reads them): they are written here, as the system, for
+        whoever's action they record.
+        """
+        # sudo: the history is read-only in the access rights; only the module
+        # writes it, here (sudo keeps the user: the event's author)
+        History = self.sudo()
+        events = History.create(
             [
                 {
                     "group_id": row.group.id,
@@ -159,7 +167,7 @@ class SaleSubscriptionGroupEvent(models.Model):
                 for row in rows
             ]
         )
-        Charge = self.env["sale.subscription.group.charge"]
+        Charge = History.env["sale.subscription.group.charge"]
         Charge.create(
             [
                 vals
@@ -168,7 +176,7 @@ class SaleSubscriptionGroupEvent(models.Model):
                 for vals in Charge._prepare_from_core(event.group_id, event, row.charge)
             ]
         )
-        return events
+        return events.with_env(self.env)
 
     def _log(self):
         """One chatter message per group, and one per subscription concerned."""

@@ -9,12 +9,14 @@ Everything accounting would refuse is refused before anything is written.
 """
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 from subscription_grouping_core import plan_run
 
 from ..locking import lock_free_rows
+
+BILLING_GROUP = "account.group_account_invoice"
 
 
 class SaleSubscriptionGroup(models.Model):
@@ -23,7 +25,33 @@ class SaleSubscriptionGroup(models.Model):
     # -- runs -----------------------------------------------------------------
     @api.model
     def _get_run_domain(self, date_ref):
-        return [("next_run_date", "<=", date_ref)]
+        """Groups with a run date due by ``date_ref``, and groups, archived
+        ones too, holding charges that wait for the scheduled run."""
+        return [
+            "|",
+            "&",
+            ("active", "=", True),
+            ("next_run_date", "<=", date_ref),
+            ("charge_ids", "any", self._get_deferred_charge_domain()),
+        ]
+
+    @api.model
+    def _get_deferred_charge_domain(self):
+        return [("settle_by_run", "=", True), ("state", "=", "pending")]
+
+    def _is_due(self, date_ref):
+        """Whether a run on ``date_ref`` bills something of this group."""
+        self.ensure_one()
+        return bool(
+            (self.next_run_date and self.next_run_date <= date_ref)
+            or self._get_pending_charges().filtered("settle_by_run")
+        )
+
+    @api.model
+    def _can_bill(self):
+        """Whether the current user makes and posts customer invoices: billing
+        users, and the scheduled runs (OdooBot, the superuser)."""
+        return self.env.su or self.env.user.has_group(BILLING_GROUP)
 
     def _lock_for_run(self, skip_changed=True):
         """The groups of ``self`` that no other transaction is billing now,
@@ -35,11 +63,9 @@ class SaleSubscriptionGroup(models.Model):
         """Bill every run date up to ``date_ref``: one invoice per group and date,
         each group in its own company (its accounts, taxes, journals and
         sequences), whatever company the caller works in."""
-        groups = self.filtered(
-            lambda group: group.next_run_date and group.next_run_date <= date_ref
-        )._lock_for_run()
+        locked = self.filtered(lambda group: group._is_due(date_ref))._lock_for_run()
         invoices = self.env["account.move"]
-        for company, company_groups in groups.grouped("company_id").items():
+        for company, company_groups in locked.grouped("company_id").items():
             invoices |= company_groups._in_company(company)._run_in_company(date_ref)
         return invoices.with_env(self.env)
 
@@ -53,13 +79,31 @@ class SaleSubscriptionGroup(models.Model):
 
     def _run_in_company(self, date_ref):
         invoices = self.env["account.move"]
-        groups = self
+        groups = self.filtered(
+            lambda group: group.next_run_date and group.next_run_date <= date_ref
+        )
         while groups:
             billed = groups._run_next()
             invoices |= billed
             groups = billed.subscription_group_id.filtered(
                 lambda group: group.next_run_date and group.next_run_date <= date_ref
             )
+        # what a user without billing rights left for the run, and no merged
+        # invoice took: on a document of its own
+        deferred = self._get_pending_charges().filtered("settle_by_run")
+        if deferred:
+            if not self.sudo(False)._can_bill():
+                # a scheduled action set to a user without billing rights: the
+                # group fails for the day, rather than leave them waiting again
+                raise AccessError(
+                    self.env._(
+                        "The bill run's user %(user)s has no billing rights "
+                        "(Invoicing: Billing), so it cannot bill the charges "
+                        "waiting for the scheduled run.",
+                        user=self.env.user.name,
+                    )
+                )
+            invoices |= deferred.group_id._invoice_charges(deferred)
         return invoices
 
     def _plan_next_run(self):
@@ -322,11 +366,15 @@ class SaleSubscriptionGroup(models.Model):
         # run. Posting and sending then run in the caller's context.
         # Each invoice's journal items computed once, not re-synchronised line
         # by line: that sync was most of a run.
+        # An invoice is made and posted with the rights of the user who bills,
+        # never under the module's sudo (which writes only the group's history
+        # and state): Odoo lets only billing users post.
         invoices = (
             self.env["account.move"]
+            .sudo(False)
             .with_context(default_move_type="out_invoice", tracking_disable=True)
             ._create_with_precomputed_lines(vals_list)
-            .with_env(self.env)
+            .with_env(self.sudo(False).env)
         )
         to_post = invoices.filtered(
             lambda move: move.subscription_group_id.invoicing_mode != "draft"
@@ -364,7 +412,14 @@ class SaleSubscriptionGroup(models.Model):
     def _invoice_charges(self, charges, invoice_date=None):
         """Bill ``charges`` now, on a document of its own per group: an invoice,
         or a credit note when they add up to a credit; each in its group's
-        company."""
+        company.
+
+        Only a user with billing rights makes it: for any other user the
+        charges wait, marked, for the next scheduled run (see :meth:`_run`).
+        """
+        # the user's own rights decide, also when called from the module's sudo
+        if not self.sudo(False)._can_bill():
+            return self._defer_charges(charges)
         invoices = self.env["account.move"]
         for company, groups in self.grouped("company_id").items():
             invoices |= groups._in_company(company)._invoice_charges_in_company(
@@ -397,3 +452,21 @@ class SaleSubscriptionGroup(models.Model):
         )._get_pending_charges()
         if pending:
             pending.group_id._invoice_charges(pending)
+
+    def _defer_charges(self, charges):
+        """Leave ``charges`` to the next scheduled run, and say so on each group."""
+        # sudo: charges are read-only history; the mark is the module's own
+        charges.sudo().settle_by_run = True
+        bodies = {}
+        for group in self:
+            group_charges = charges.filtered(
+                lambda charge, group=group: charge.group_id == group
+            )
+            bodies[group.id] = self.env._(
+                "%(amount)s to bill at once waits for the next scheduled run: "
+                "%(user)s has no billing rights.",
+                amount=group.currency_id.format(sum(group_charges.mapped("amount"))),
+                user=self.env.user.name,
+            )
+        self._message_log_batch(bodies)
+        return self.env["account.move"]

@@ -159,7 +159,8 @@ class SaleSubscriptionGroup(models.Model):
         else:
             message = f"{type(error).__name__}: {error}"
             _logger.exception("Billing group %s failed", self.display_name)
-        run_date = self.next_run_date
+        # a group billing only charges left for the run has no run date: today
+        run_date = self.next_run_date or fields.Date.context_today(self)
         self.write(
             {
                 "billing_error": message,

@@ -127,7 +127,9 @@ class SaleSubscriptionGroup(models.Model):
             )
             for row in rows
         )
-        dropped.unlink()
+        # sudo: charges are read-only history; a rollback drops the pending
+        # transitions it undoes (the rollback events keep their amounts)
+        dropped.sudo().unlink()
         if settle:
             settle.group_id._invoice_charges(settle)
         events.filtered(lambda event: event.kind == "rollback")._log()

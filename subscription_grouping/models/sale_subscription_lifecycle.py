@@ -3,10 +3,11 @@
 """What happens to a member of a group: it leaves, pauses, resumes, is
 re-priced (DESIGN, rules 5 to 7).
 
-Each is done by the subscriptions concerned, in a batch, as the system: the
-callers check the user's own rights on the subscriptions first (closing,
-pausing, resuming, editing lines), and the group's events and charges,
-which other users only read, follow from them.
+Each is done by the subscriptions concerned, in a batch, as the user whose
+action it follows (closing, pausing, resuming, editing lines): the group's
+events and charges, which every user only reads, are written by the module
+(``sale.subscription.group.event._record``), and a document billed at once is
+made with the user's own rights, or left to the scheduled run.
 """
 
 from collections import defaultdict
@@ -58,7 +59,9 @@ class SaleSubscription(models.Model):
             )
         events = self.env["sale.subscription.group.event"]._record(rows)
         groups = self.group_id
-        self.group_id = False
+        # sudo: only managers write group_id by hand; whoever may close a
+        # subscription takes it out of its group (checked by the caller)
+        self.sudo().group_id = False
         events._log()
         groups._settle_when_idle()
         return events

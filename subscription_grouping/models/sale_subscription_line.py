@@ -37,14 +37,10 @@ class SaleSubscriptionLine(models.Model):
     @api.model
     def _reprice_groups(self, before):
         if before:
-            # the lines were written as the user just before: the price event
-            # and adjustment on the group, which other users only read, are
-            # written as the system
+            # the lines were written as the user just before; the price event
+            # and adjustment are the module's (see the event's _record)
             subs = self.env["sale.subscription"].concat(*before)
-            subs.sudo()._reprice_in_group(
-                {sub.sudo(): member for sub, member in before.items()},
-                fields.Date.context_today(self),
-            )
+            subs._reprice_in_group(before, fields.Date.context_today(self))
 
     def _prepare_group_move_line(self, period):
         """The merged invoice line billing this line for one full ``period``."""

@@ -126,9 +126,11 @@ class SaleSubscription(models.Model):
     def _join_subscription_group(self):
         """Join each subscription to its customer's group (DESIGN, rule 1)."""
         if self:
-            # a grouped customer's new subscription joins, whoever starts it
-            # (the callers wrote it as the user first): its group, event and
-            # transition, which only managers write
+            # sudo: a grouped customer's new subscription joins, whoever starts
+            # it (the callers wrote it as the user first): its group (managers
+            # only), planned from the group's invoices (the user's record
+            # rules may hide some); its transition is billed with the user's
+            # own rights
             self.env["sale.subscription.group"].sudo()._apply_join(
                 self.sudo()._plan_grouping_join()
             )

@@ -22,3 +22,5 @@ from . import test_accountant_gestures
 from . import test_companies
 from . import test_hand_made_invoice
 from . import test_uninstall
+from . import test_trust
+from . import test_trust_actions

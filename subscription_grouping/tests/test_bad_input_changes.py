@@ -86,7 +86,7 @@ class TestBadInputChanges(BadInputCase):
         self.assertIn(
             "a merged invoice is posted: everything invoiced stays and the members "
             "bill on their own from their current dates; pending charges of "
-            "$\xa012.00 are billed on their own now",
+            "$&nbsp;12.00 are billed on their own now",
             wizard.summary,
         )
         with freeze_time("2026-12-20"):

@@ -5,6 +5,8 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from subscription_grouping_core import plan_join
+
 from .common import SubscriptionGroupingCase, d
 
 CORE = "odoo.addons.subscription_grouping.models.sale_subscription_group_join"
@@ -86,20 +88,22 @@ class TestPreview(SubscriptionGroupingCase):
             ],
         )
         self.assertIn("New group: Grouping Customer, USD, day 1", wizard.summary)
-        self.assertIn("first merged invoice on 12/01/2026: $\xa0193.33", wizard.summary)
+        self.assertIn(
+            "first merged invoice on 12/01/2026: $&nbsp;193.33", wizard.summary
+        )
         # a preview writes nothing
         self.assertFalse(self.customer.subscription_grouping)
         self.assertFalse(self.customer.subscription_group_ids)
         self.assertEqual(self.joined.recurring_next_date, d("2026-11-15"))
 
-    def test_apply_carries_out_the_plan_shown_without_computing_again(self):
+    def test_apply_plans_again_and_carries_out_the_plan_shown(self):
         wizard = self._open(self.customer.action_preview_subscription_grouping())
         shown = {line.subscription_id: line for line in wizard.line_ids}
-        with (
-            patch(f"{CORE}.plan_join", side_effect=AssertionError("planned again")),
-            patch(f"{CORE}.default_anchor", side_effect=AssertionError("again")),
-        ):
+        # Apply plans again (the stored plan is only compared with it): the
+        # plan it carries out is the server's, and the one shown
+        with patch(f"{CORE}.plan_join", wraps=plan_join) as planned:
             action = wizard.action_apply()
+        self.assertEqual(planned.call_count, 2)
         self.assertEqual(action["res_model"], "sale.subscription.group")
         group = self.joined.group_id
         self.assertTrue(self.customer.subscription_grouping)
@@ -196,7 +200,9 @@ class TestPreview(SubscriptionGroupingCase):
             ],
         )
         # 100 + 40, the pending 53.33, and the two new transitions
-        self.assertIn("first merged invoice on 12/15/2026: $\xa0258.67", wizard.summary)
+        self.assertIn(
+            "first merged invoice on 12/15/2026: $&nbsp;258.67", wizard.summary
+        )
         wizard.action_apply()
         self.assertEqual(group.anchor_day, 15)
         self.assertEqual(self.joined.recurring_next_date, d("2026-12-15"))

@@ -1,9 +1,11 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import json
+
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 from subscription_grouping_core import (
@@ -16,14 +18,34 @@ from subscription_grouping_core import (
 
 from ..models.sale_subscription_group import MONTHS
 
+# What only the server writes on a preview (a client's create or write of them
+# is refused): the plan and what it shows ...
+SERVER_FIELDS = {"plan", "planned_anchor", "line_ids", "summary"}
+# ... and what it was opened for, set when it is created.
+OPENED_FIELDS = {"mode", "partner_id", "group_id"}
+# The collections of a stored plan whose order means nothing (see
+# _canonical_plan): a key's pairs, a member's lines, a group's members and
+# charges.
+UNORDERED_KEYS = {
+    "key",
+    "lines",
+    "members",
+    "paid_through",
+    "dropped",
+    "settle",
+    "pending",
+}
+
 
 class SaleSubscriptionGroupPreview(models.TransientModel):
     """See what grouping will do, then carry out exactly that plan.
 
-    The plan is computed once, when the preview opens (or when the billing
-    day is changed and previewed again), and kept as it is in ``plan``.
-    Apply carries out that stored plan: nothing is computed a second time,
-    and a plan whose subscriptions changed meanwhile is refused.
+    The plan is computed when the preview opens (or when the billing day is
+    changed and previewed again) and kept in ``plan``, with what it shows.
+    Both are the server's: a client can neither create nor write them. Apply
+    plans again and carries out the new plan only when it is the one shown;
+    otherwise (the subscriptions changed meanwhile, or the stored plan was
+    not the server's) it is refused, and nothing is written.
     """
 
     _name = "sale.subscription.group.preview"
@@ -57,7 +79,7 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         string="Subscriptions",
         readonly=True,
     )
-    summary = fields.Html(readonly=True, sanitize=False)
+    summary = fields.Html(readonly=True)
     stale = fields.Boolean(compute="_compute_stale")
 
     @api.depends("anchor_day", "anchor_month", "planned_anchor")
@@ -70,6 +92,29 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
 
     def _get_anchor_text(self):
         return f"{self.anchor_day}/{self.anchor_month or ''}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_client_values(vals, SERVER_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_client_values(vals, SERVER_FIELDS | OPENED_FIELDS)
+        return super().write(vals)
+
+    @api.model
+    def _check_client_values(self, vals, protected):
+        """Refuse ``protected`` fields from anyone but the server's own writes
+        (made as the system, which no client can ask for)."""
+        if not self.env.su and protected & vals.keys():
+            raise AccessError(
+                self.env._(
+                    "A preview's plan and what it shows are made by the server, "
+                    "and its customer and group when it opens: they cannot be "
+                    "written. Preview again."
+                )
+            )
 
     @api.model
     def _open(self, mode, partner=None, group=None):
@@ -104,21 +149,17 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
     def _make_plan(self):
         """Compute the plan once, and what it shows."""
         self.ensure_one()
-        if self.mode == "group":
-            plan = self.partner_id._plan_grouping()
-        elif self.mode == "ungroup":
-            plan = self.partner_id._plan_ungrouping()
-        else:
-            plan = self.group_id._plan_realign(self._get_new_anchor())
+        plan = self._plan()
         lines, summary = (
             self._describe_ungroup(plan)
             if self.mode == "ungroup"
             else self._describe_join(plan)
         )
-        dump = dump_ungroup_entry if self.mode == "ungroup" else dump_join_entry
-        self.write(
+        # sudo: the plan and what it shows are written by the server only (a
+        # client's write of them is refused), on the user's own preview
+        self.sudo().write(
             {
-                "plan": [dump(entry) for entry in plan],
+                "plan": self._dump_plan(plan),
                 "planned_anchor": self._get_anchor_text(),
                 "line_ids": [Command.clear()]
                 + [Command.create(vals) for vals in lines],
@@ -126,11 +167,73 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             }
         )
 
-    def _get_plan(self):
-        """The plan shown, as the core's entries."""
+    def _plan(self):
+        """The plan of this preview, computed now: the core's entries."""
         self.ensure_one()
+        if self.mode == "group":
+            return self.partner_id._plan_grouping()
+        if self.mode == "ungroup":
+            return self.partner_id._plan_ungrouping()
+        return self.group_id._plan_realign(self._get_new_anchor())
+
+    def _dump_plan(self, plan):
+        """``plan`` as the ``plan`` field stores it (JSON values)."""
+        dump = dump_ungroup_entry if self.mode == "ungroup" else dump_join_entry
+        return json.loads(json.dumps([dump(entry) for entry in plan]))
+
+    @api.model
+    def _canonical_plan(self, value, unordered=True):
+        """A stored plan in a form where two plans that do the same compare
+        equal: its entries, and the collections of UNORDERED_KEYS, sorted (a
+        group's members or charges come in the order they were read)."""
+        if isinstance(value, dict):
+            return {
+                key: self._canonical_plan(item, key in UNORDERED_KEYS)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            items = [self._canonical_plan(item, False) for item in value]
+            if unordered:
+                items.sort(key=lambda item: json.dumps(item, sort_keys=True))
+            return items
+        return value
+
+    def _get_current_plan(self):
+        """The plan computed again now, when it is the one shown; else refused
+        (preview again), naming what changed since when it can."""
+        self.ensure_one()
+        plan = self._plan()
+        current = self._dump_plan(plan)
+        if self._canonical_plan(current) == self._canonical_plan(self.plan or []):
+            return plan
+        Group = self.env["sale.subscription.group"]
         load = load_ungroup_entry if self.mode == "ungroup" else load_join_entry
-        return [load(data) for data in self.plan or []]
+        try:
+            shown = [load(data) for data in self.plan or []]
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            shown = None  # no plan the server made
+        if shown is not None:
+            # the refusals of a plan gone stale: what changed, and where
+            if self.mode == "ungroup":
+                Group._check_ungroup_plan_is_current(shown)
+            elif self.mode == "realign":
+                self.group_id._check_realign_is_current(shown)
+                Group._check_plan_is_current(shown, "realign")
+            else:
+                Group._check_plan_is_current(shown, "join")
+        if self.mode == "ungroup":
+            Group.browse([entry["group"] for entry in current])._raise_moved_on()
+        # a change of billing day is the group's plan
+        self.group_id._raise_moved_on()
+        Group._raise_if_changed(
+            self.env["sale.subscription"].browse(
+                [entry["subscription"] for entry in current if "subscription" in entry]
+            )
+            or self.line_ids.subscription_id
+        )
+        raise UserError(
+            self.env._("The plan shown is not the current one: preview again.")
+        )
 
     def _get_new_anchor(self):
         if not 1 <= self.anchor_day <= 31:
@@ -274,7 +377,7 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         return self._get_action()
 
     def action_apply(self):
-        """Carry out the plan that was shown."""
+        """Carry out the plan that was shown, when planning again gives it."""
         self.ensure_one()
         if self.stale:
             raise UserError(
@@ -285,14 +388,8 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             )
         Group = self.env["sale.subscription.group"]
         Group._check_grouping_manager()
-        plan = self._get_plan()
         # refused before anything is written
-        if self.mode == "ungroup":
-            Group._check_ungroup_plan_is_current(plan)
-        else:
-            Group._check_plan_is_current(
-                plan, "realign" if self.mode == "realign" else "join"
-            )
+        plan = self._get_current_plan()
         applied = self.partner_id.with_context(subscription_grouping_plan_applied=True)
         if self.mode == "group":
             applied.subscription_grouping = True
