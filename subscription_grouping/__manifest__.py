@@ -36,6 +36,9 @@
         "demo/sale_subscription_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "subscription_grouping/static/src/components/*.js",
+        ],
         "web.assets_tests": [
             "subscription_grouping/static/src/tours/*.js",
         ],
