@@ -12,6 +12,10 @@
 #       Stops the cluster started by pg_start (idempotent, safe in traps).
 #   pg_owned_mkdir DIR
 #       mkdir -p DIR and give it to the user the server runs as.
+#   pg_can_reach DIR
+#       Whether the user the server runs as can reach the existing folder DIR
+#       (as root, a parent folder of mode 0700, such as a home folder, closes
+#       it to that user).
 #
 # Knobs: PG_BIN (folder holding initdb/pg_ctl; default: the one on PATH, else
 # the newest /usr/lib/postgresql/*/bin), PG_OS_USER (system user running the
@@ -68,6 +72,12 @@ pg_owned_mkdir() {
             pg__die "user '${PG_OS_USER:-postgres}' cannot reach $1 (a parent" \
                 "folder is closed to it); use a folder it can traverse" || return 1
     fi
+}
+
+pg_can_reach() {
+    [[ "$(id -u)" -eq 0 ]] || return 0
+    id "${PG_OS_USER:-postgres}" >/dev/null 2>&1 || return 1
+    pg__as_owner test -x "$1" 2>/dev/null
 }
 
 pg_start() {
