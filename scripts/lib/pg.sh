@@ -51,10 +51,11 @@ pg__find_bin() {
         "postgresql or set PG_BIN"
 }
 
-# Run a command as the user owning the cluster.
+# Run a command as the user owning the cluster (as root, from /: the working
+# directory may be closed to that user, and pg_ctl would complain of it).
 pg__as_owner() {
     if [[ "$(id -u)" -eq 0 ]]; then
-        runuser -u "${PG_OS_USER:-postgres}" -- "$@"
+        (cd / && runuser -u "${PG_OS_USER:-postgres}" -- "$@")
     else
         "$@"
     fi
