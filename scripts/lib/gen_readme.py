@@ -96,7 +96,9 @@ def main(addon):
 def write_index_html(addon, readme):
     from docutils.core import publish_string  # only here: README.rst needs none
 
-    page = re.sub(r"^(\.\. image:: )static/description/", r"\1", readme, flags=re.M)
+    page = re.sub(
+        r"^(\.\. image:: )static/description/", r"\1", readme, flags=re.MULTILINE
+    )
     html = publish_string(
         page,
         writer_name="html4css1",

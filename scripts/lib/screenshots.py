@@ -105,7 +105,9 @@ class Browser:
 
     def send(self, method, **params):
         self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        self.ws.send(
+            json.dumps({"id": self.next_id, "method": method, "params": params})
+        )
         while True:
             message = json.loads(self.ws.recv())
             if message.get("id") == self.next_id:
@@ -114,7 +116,9 @@ class Browser:
                 return message.get("result", {})
 
     def evaluate(self, expression):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True
+        )
         return result.get("result", {}).get("value")
 
     def wait_for(self, selector, timeout=60):
@@ -159,7 +163,9 @@ def main(url, db, out_dir):
     odoo = Odoo(url, db)
     harbor = odoo.xmlid("subscription_grouping", "demo_partner_harbor")
     lumen = odoo.xmlid("subscription_grouping", "demo_partner_lumen")
-    group = odoo.search_read("sale.subscription.group", [("partner_id", "=", lumen)], ["id"])
+    group = odoo.search_read(
+        "sale.subscription.group", [("partner_id", "=", lumen)], ["id"]
+    )
     invoice = odoo.search_read(
         "account.move", [("subscription_group_id", "!=", False)], ["id"]
     )

@@ -100,7 +100,9 @@ class TestScreens(SubscriptionGroupingCase):
                 lambda line: line.display_type not in ("line_section", "line_note")
             ),
         )
-        self.assertFalse(lines.move_id - lines.move_id.filtered("subscription_group_id"))
+        self.assertFalse(
+            lines.move_id - lines.move_id.filtered("subscription_group_id")
+        )
         menu = self.env.ref(
             "subscription_grouping.sale_subscription_group_move_line_menu_accounting"
         )

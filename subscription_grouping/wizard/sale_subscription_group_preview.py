@@ -73,7 +73,9 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
     def _compute_group_count(self):
         # the view shows the group column only when the plan has several
         for wizard in self:
-            wizard.group_count = len(set(wizard.line_ids.mapped("group_name")) - {False})
+            wizard.group_count = len(
+                set(wizard.line_ids.mapped("group_name")) - {False}
+            )
 
     def _get_anchor_text(self):
         return f"{self.anchor_day}/{self.anchor_month or ''}"
