@@ -19,7 +19,8 @@ registry.category("web_tour.tours").add("subscription_grouping_switch_on", {
             run: "click",
         },
         {
-            content: "Grouping is off, and the billing day can be chosen already: the 1st",
+            content:
+                "Grouping is off, and the billing day can be chosen already: the 1st",
             trigger:
                 ".o_form_view .o_field_widget[name=subscription_grouping_billing_day] select",
             run: "selectByIndex 1",
@@ -86,7 +87,8 @@ registry.category("web_tour.tours").add("subscription_grouping_switch_on", {
             run: "click",
         },
         {
-            content: "Apply opens the customer's one group, which bills on the 1st, next on 12/01/2030",
+            content:
+                "Apply opens the customer's one group, which bills on the 1st, next on 12/01/2030",
             trigger:
                 ".o_form_view .o_field_widget[name=next_run_date]:contains(12/01/2030)",
         },
@@ -137,7 +139,9 @@ registry.category("web_tour.tours").add("subscription_grouping_merged_invoice", 
                     ),
                 ].map((textarea) => textarea.value);
                 if (!labels.includes(LABEL)) {
-                    throw new Error(`no label ${JSON.stringify(LABEL)} in ${JSON.stringify(labels)}`);
+                    throw new Error(
+                        `no label ${JSON.stringify(LABEL)} in ${JSON.stringify(labels)}`
+                    );
                 }
             },
         },
