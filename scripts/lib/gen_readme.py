@@ -104,6 +104,8 @@ def write_index_html(addon, readme):
         writer_name="html4css1",
         settings_overrides={
             "output_encoding": "unicode",
+            # Odoo 17+ warns of an XML declaration in a module's description
+            "xml_declaration": False,
             "embed_stylesheet": True,
             # no "Generated on <date>" footer: the page changes only with its text
             "datestamp": False,
