@@ -6,9 +6,7 @@
     "version": "18.0.1.0.0",
     "development_status": "Alpha",
     "category": "Subscription Management",
-    "website": "https://github.com/subscription-grouping/subscription_grouping",
     "author": "subscription_grouping contributors",
-    "maintainers": [],
     "license": "AGPL-3",
     "depends": ["subscription_oca", "account_invoice_start_end_dates"],
     "external_dependencies": {"python": ["subscription_grouping_core"]},
@@ -36,6 +34,9 @@
         "demo/sale_subscription_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "subscription_grouping/static/src/components/*.js",
+        ],
         "web.assets_tests": [
             "subscription_grouping/static/src/tours/*.js",
         ],

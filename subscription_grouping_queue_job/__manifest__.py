@@ -6,9 +6,7 @@
     "version": "18.0.1.0.0",
     "development_status": "Alpha",
     "category": "Subscription Management",
-    "website": "https://github.com/subscription-grouping/subscription_grouping",
     "author": "subscription_grouping contributors",
-    "maintainers": [],
     "license": "AGPL-3",
     "depends": ["subscription_grouping", "queue_job"],
     "data": [

@@ -7,9 +7,7 @@
     "version": "18.0.1.0.0",
     "development_status": "Alpha",
     "category": "Hidden/Tests",
-    "website": "https://github.com/subscription-grouping/subscription_grouping",
     "author": "subscription_grouping contributors",
-    "maintainers": [],
     "license": "AGPL-3",
     # test dependencies of subscription_grouping, which itself needs neither
     "depends": [

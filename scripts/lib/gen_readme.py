@@ -1,6 +1,12 @@
-"""Write an addon's README.rst from its readme/*.md fragments, as OCA lays it out.
+"""Write an addon's README.rst from its readme/*.md fragments, as OCA lays it out,
+and its page in Odoo's Apps, static/description/index.html, from that README.rst.
 
 usage: python3 scripts/lib/gen_readme.py ADDON_DIR
+
+The page is made with docutils, as OCA's generator makes it (Odoo requires
+docutils: .venv-odoo/bin/python has it). Its images name the file alone
+("preview.png"): Odoo serves them from the addon's static/description/, and
+a browser opening the file finds them beside it.
 
 OCA's own generator (oca-gen-addon-readme) is not on PyPI; this one covers
 what the fragments here use: paragraphs, bullet lists, inline code and
@@ -82,7 +88,32 @@ def main(addon):
             out += heading(title, "=") + [rst(fragments[name]), ""]
     out += heading("Credits", "=") + heading("Authors", "-")
     out += [f"- {author.strip()}" for author in manifest["author"].split(",")] + [""]
-    (addon / "README.rst").write_text("\n".join(out))
+    readme = "\n".join(out)
+    (addon / "README.rst").write_text(readme)
+    write_index_html(addon, readme)
+
+
+def write_index_html(addon, readme):
+    from docutils.core import publish_string  # only here: README.rst needs none
+
+    page = re.sub(
+        r"^(\.\. image:: )static/description/", r"\1", readme, flags=re.MULTILINE
+    )
+    html = publish_string(
+        page,
+        writer_name="html4css1",
+        settings_overrides={
+            "output_encoding": "unicode",
+            # Odoo 17+ warns of an XML declaration in a module's description
+            "xml_declaration": False,
+            "embed_stylesheet": True,
+            # no "Generated on <date>" footer: the page changes only with its text
+            "datestamp": False,
+            "report_level": 2,
+            "halt_level": 2,
+        },
+    )
+    (addon / "static" / "description" / "index.html").write_text(html)
 
 
 if __name__ == "__main__":

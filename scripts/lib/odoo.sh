@@ -19,6 +19,8 @@
 #   odoo_free_port
 #       Prints a free TCP port on 127.0.0.1.
 
+# shellcheck source-path=SCRIPTDIR source=proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 # shellcheck source-path=SCRIPTDIR source=odoo_env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/odoo_env.sh"
 
@@ -41,10 +43,16 @@ odoo_setup() {
         fi
         ODOO_PYTHON="$cand"
         if [[ "${ODOO_PIP_INSTALL:-1}" != 0 ]]; then
-            echo "== odoo: pip install -r requirements-odoo.txt into $ODOO_PYTHON's environment"
-            # -e . in the requirements file is relative to the working directory.
-            (cd "$repo" && PIP_DISABLE_PIP_VERSION_CHECK=1 \
-                "$ODOO_PYTHON" -m pip install -q -r requirements-odoo.txt) || return 1
+            local log="$repo/.tmp/odoo-pip.log" here="$PWD" rc=0
+            mkdir -p "$repo/.tmp" && : >"$log" || return 1
+            echo "== odoo: pip install -r requirements-odoo.txt into $ODOO_PYTHON's" \
+                "environment (log: $log)"
+            # -e . in the requirements file is relative to the working directory
+            cd "$repo" || return 1
+            PIP_DISABLE_PIP_VERSION_CHECK=1 proc_logged "$log" \
+                "$ODOO_PYTHON" -m pip install -q -r requirements-odoo.txt || rc=$?
+            cd "$here" || return 1
+            [[ $rc -eq 0 ]] || return 1
         fi
     fi
     odoo_command

@@ -136,7 +136,7 @@ odoo_env__requirements() {
 # (pip would then build psycopg2 from source beside psycopg2-binary): an OCA
 # addon names its sister addons as odoo-addon-* distributions, taken at 18.0.
 odoo_env__dependencies() {
-    local py="$1" round missing
+    local py="$1" log="$2" round missing
     for round in 1 2 3 4 5 6; do
         missing="$("$py" -m pip check 2>/dev/null |
             sed -nE 's/^.* requires ([^ ,]+), which is not installed\.$/\1/p' |
@@ -145,8 +145,8 @@ odoo_env__dependencies() {
         [[ -n "$missing" ]] || return 0
         odoo_env__log "dependencies, round $round: $(echo "$missing" | tr '\n' ' ')"
         # shellcheck disable=SC2086  # one requirement per word
-        "$py" -m pip install -q --disable-pip-version-check --no-deps --prefer-binary $missing ||
-            return 1
+        proc_logged "$log" "$py" -m pip install -q --disable-pip-version-check --no-deps \
+            --prefer-binary $missing || return 1
     done
     odoo_env__die "dependencies still missing after 6 rounds: $missing"
 }
@@ -187,9 +187,15 @@ odoo_env_ensure() {
     "$ODOO_ENV_BOOT_PY" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null ||
         odoo_env__die "$ODOO_ENV_BOOT_PY must be Python 3.10+ with venv and ensurepip (Debian: python3-venv)" ||
         return 1
+    # pip and the builds are verbose (setuptools' warnings by the thousand in
+    # the editable install of Odoo): their output goes to the log, shown only
+    # when a step fails
+    local log="${ODOO_ENV_LOG:-$repo/.tmp/odoo-env.log}"
+    mkdir -p "$(dirname "$log")" && : >"$log" || return 1
+    odoo_env__log "the build's full output: $log"
     rm -rf "$env_dir"
-    "$ODOO_ENV_BOOT_PY" -m venv "$env_dir" || return 1
-    "${pip[@]}" install -q --upgrade pip || return 1
+    proc_logged "$log" "$ODOO_ENV_BOOT_PY" -m venv "$env_dir" || return 1
+    proc_logged "$log" "${pip[@]}" install -q --upgrade pip || return 1
 
     odoo_env__unpack "$source" "$env_dir/src/odoo" || return 1
     local src="$env_dir/src/odoo"
@@ -202,24 +208,35 @@ exec(open(sys.argv[1], "rb").read(), scope)
 sys.exit(scope["version_info"][0] != 18)
 PY
     odoo_env__log "build tools (setuptools<80.9, setuptools_scm for cbor2)"
-    "${pip[@]}" install -q "setuptools>=75,<80.9" setuptools_scm wheel || return 1
+    proc_logged "$log" "${pip[@]}" install -q "setuptools>=75,<80.9" setuptools_scm wheel ||
+        return 1
     odoo_env__log "cbor2, built without isolation"
-    "${pip[@]}" install -q --no-build-isolation \
-        -r <(grep -E '^cbor2[=<> ;]' "$src/requirements.txt") || return 1
+    grep -E '^cbor2[=<> ;]' "$src/requirements.txt" >"$env_dir/requirements-cbor2.txt" ||
+        return 1
+    proc_logged "$log" "${pip[@]}" install -q --no-build-isolation \
+        -r "$env_dir/requirements-cbor2.txt" || return 1
     odoo_env__log "Odoo's pinned requirements (binary wheels preferred)"
-    "${pip[@]}" install -q --prefer-binary \
-        -r <(odoo_env__requirements "$src/requirements.txt") || return 1
+    odoo_env__requirements "$src/requirements.txt" >"$env_dir/requirements-odoo.txt" ||
+        return 1
+    proc_logged "$log" "${pip[@]}" install -q --prefer-binary \
+        -r "$env_dir/requirements-odoo.txt" || return 1
     odoo_env__log "Odoo $(basename "$source") (editable, compat mode)"
-    "${pip[@]}" install -q --no-deps --no-build-isolation \
+    proc_logged "$log" "${pip[@]}" install -q --no-deps --no-build-isolation \
         --config-settings editable_mode=compat -e "$src" || return 1
     if [[ "${ODOO_ENV_ODOO_ONLY:-0}" != 1 ]]; then
         odoo_env__log "requirements-odoo.txt (OCA addons, test tools, the core)"
-        (cd "$repo" && "${pip[@]}" install -q --no-deps --prefer-binary -r requirements-odoo.txt) ||
-            return 1
-        odoo_env__dependencies "$py" || return 1
+        # -e . in the requirements file is relative to the working directory
+        # (no subshell for the cd: the traps must see the child of proc_run)
+        local here="$PWD" rc=0
+        cd "$repo" || return 1
+        proc_logged "$log" "${pip[@]}" install -q --no-deps --prefer-binary \
+            -r requirements-odoo.txt || rc=$?
+        cd "$here" || return 1
+        [[ $rc -eq 0 ]] || return 1
+        odoo_env__dependencies "$py" "$log" || return 1
     fi
     # what the packages above pulled in must not move setuptools on
-    "${pip[@]}" install -q "setuptools>=75,<80.9" || return 1
+    proc_logged "$log" "${pip[@]}" install -q "setuptools>=75,<80.9" || return 1
     # gevent's plugins resolve their requirements through pkg_resources, which
     # must know normalized names (zope.interface): an old one does not
     "$py" -W error::UserWarning -c 'from gevent import monkey; monkey.patch_all()

@@ -12,6 +12,10 @@
 #       Stops the cluster started by pg_start (idempotent, safe in traps).
 #   pg_owned_mkdir DIR
 #       mkdir -p DIR and give it to the user the server runs as.
+#   pg_can_reach DIR
+#       Whether the user the server runs as can reach the existing folder DIR
+#       (as root, a parent folder of mode 0700, such as a home folder, closes
+#       it to that user).
 #
 # Knobs: PG_BIN (folder holding initdb/pg_ctl; default: the one on PATH, else
 # the newest /usr/lib/postgresql/*/bin), PG_OS_USER (system user running the
@@ -47,10 +51,11 @@ pg__find_bin() {
         "postgresql or set PG_BIN"
 }
 
-# Run a command as the user owning the cluster.
+# Run a command as the user owning the cluster (as root, from /: the working
+# directory may be closed to that user, and pg_ctl would complain of it).
 pg__as_owner() {
     if [[ "$(id -u)" -eq 0 ]]; then
-        runuser -u "${PG_OS_USER:-postgres}" -- "$@"
+        (cd / && runuser -u "${PG_OS_USER:-postgres}" -- "$@")
     else
         "$@"
     fi
@@ -68,6 +73,12 @@ pg_owned_mkdir() {
             pg__die "user '${PG_OS_USER:-postgres}' cannot reach $1 (a parent" \
                 "folder is closed to it); use a folder it can traverse" || return 1
     fi
+}
+
+pg_can_reach() {
+    [[ "$(id -u)" -eq 0 ]] || return 0
+    id "${PG_OS_USER:-postgres}" >/dev/null 2>&1 || return 1
+    pg__as_owner test -x "$1" 2>/dev/null
 }
 
 pg_start() {

@@ -21,6 +21,18 @@ class ResPartner(models.Model):
         "months) on which the groups of this customer bill. Empty: the day of "
         "the next invoice date of the customer's longest-running subscription.",
     )
+    # What the form shows and edits: a day to choose, or nothing (the integer
+    # field would show its empty value as 0). The days come from a method so
+    # that their digits are no terms to translate.
+    subscription_grouping_billing_day = fields.Selection(
+        selection="_get_subscription_grouping_billing_days",
+        string="Billing Day",
+        compute="_compute_subscription_grouping_billing_day",
+        inverse="_inverse_subscription_grouping_billing_day",
+        help="Day of the month (1-31; 29-31 fall on the last day of shorter "
+        "months) on which the groups of this customer bill. Empty: the company's "
+        "choice (Settings).",
+    )
     subscription_group_ids = fields.One2many(
         comodel_name="sale.subscription.group",
         inverse_name="partner_id",
@@ -69,6 +81,22 @@ class ResPartner(models.Model):
             "subscription_grouping",
             "subscription_grouping_anchor_day",
         ]
+
+    @api.model
+    def _get_subscription_grouping_billing_days(self):
+        return [(str(day), str(day)) for day in range(1, 32)]
+
+    @api.depends("subscription_grouping_anchor_day")
+    def _compute_subscription_grouping_billing_day(self):
+        for partner in self:
+            day = partner.subscription_grouping_anchor_day
+            partner.subscription_grouping_billing_day = str(day) if day else False
+
+    def _inverse_subscription_grouping_billing_day(self):
+        for partner in self:
+            day = int(partner.subscription_grouping_billing_day or 0)
+            if partner.subscription_grouping_anchor_day != day:
+                partner.subscription_grouping_anchor_day = day
 
     @api.depends("subscription_group_ids")
     def _compute_subscription_group_count(self):
@@ -200,6 +228,17 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "subscription_grouping.sale_subscription_group_action"
         )
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        domain = [("partner_id", "=", self.commercial_partner_id.id)]
+        groups = (
+            self.env["sale.subscription.group"]
+            .with_context(active_test=False)
+            .search(domain, limit=2)
+        )
+        if len(groups) == 1:
+            # one group, the usual case: straight to it rather than to a list
+            # of one row
+            action.update(view_mode="form", views=[(False, "form")], res_id=groups.id)
+            return action
+        action["domain"] = domain
         action["context"] = {"active_test": False}
         return action

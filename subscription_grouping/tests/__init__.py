@@ -11,6 +11,7 @@ from . import test_settings
 from . import test_i18n
 from . import test_demo
 from . import test_tour
+from . import test_screens
 from . import test_bad_input_keys_members
 from . import test_bad_input_prices_dates
 from . import test_bad_input_billing

@@ -153,3 +153,19 @@ class TestDemo(TransactionCase):
         self.assertEqual(group.anchor_day, self.nordic_monthly.recurring_next_date.day)
         self.assertFalse(group.charge_ids)
         self.assertEqual(group.event_ids.mapped("kind"), ["join"])
+
+    def test_settings_save_keeps_the_pricelists(self):
+        # the demo's pricelist comes with the Pricelists feature on: Settings
+        # shows it ticked, and a Save archives no pricelist
+        pricelist = self.env.ref("subscription_grouping.demo_pricelist")
+        self.assertIn(
+            self.env.ref("product.group_product_pricelist"),
+            self.env.ref("base.group_user").implied_ids,
+        )
+        self.assertTrue(
+            self.env.ref("base.user_admin").has_group("product.group_product_pricelist")
+        )
+        settings = self.env["res.config.settings"].create({})
+        self.assertTrue(settings.group_product_pricelist)
+        settings.execute()
+        self.assertTrue(pricelist.active)

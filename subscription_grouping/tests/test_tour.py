@@ -29,9 +29,8 @@ class TestTour(SubscriptionGroupingCase, HttpCase):
                 "company_ids": [Command.link(cls.env.company.id)],
             }
         )
-        cls.tour_customer = cls._create_customer(
-            "Tour Customer", subscription_grouping_anchor_day=1
-        )
+        # no billing day: the tour chooses it before switching grouping on
+        cls.tour_customer = cls._create_customer("Tour Customer")
         cls.mid_month = cls._create_subscription(
             cls.template_monthly, "2030-11-15", [100.0], partner=cls.tour_customer
         )
@@ -52,6 +51,7 @@ class TestTour(SubscriptionGroupingCase, HttpCase):
         # the browser's requests wrote through their own environment
         self.env.invalidate_all()
         self.assertTrue(self.tour_customer.subscription_grouping)
+        self.assertEqual(self.tour_customer.subscription_grouping_anchor_day, 1)
         group = self.tour_customer.subscription_group_ids
         self.assertEqual(len(group), 1)
         self.assertEqual(group.anchor_day, 1)
@@ -73,3 +73,30 @@ class TestTour(SubscriptionGroupingCase, HttpCase):
         )
         self.assertEqual(charge.amount, 53.33)
         self.assertEqual(charge.state, "pending")
+
+    def test_merged_invoice_lines(self):
+        customer = self._create_customer(
+            "Tour Billed", subscription_grouping_anchor_day=1
+        )
+        billed = self._create_subscription(
+            self.template_monthly, "2030-12-01", [40.0], partner=customer
+        )
+        billed.code = "TOUR-BILL"
+        customer.subscription_grouping = True
+        self._cron("2030-12-01")
+        invoice = self._invoices(customer)
+        self.assertEqual(len(invoice), 1)
+        # the label stored in the journal item keeps its two lines: the form
+        # shows them, it does not change them
+        label = "Hosting - TOUR-BILL\n12/01/2030 to 12/31/2030"
+        self.assertEqual(
+            invoice.invoice_line_ids.filtered(
+                lambda line: line.display_type == "product"
+            ).mapped("name"),
+            [label],
+        )
+        self.start_tour(
+            f"/odoo/account.move/{invoice.id}",
+            "subscription_grouping_merged_invoice",
+            login="admin",
+        )

@@ -81,6 +81,7 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
     )
     summary = fields.Html(readonly=True)
     stale = fields.Boolean(compute="_compute_stale")
+    group_count = fields.Integer(string="Groups", compute="_compute_group_count")
 
     @api.depends("anchor_day", "anchor_month", "planned_anchor")
     def _compute_stale(self):
@@ -88,6 +89,14 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
             wizard.stale = (
                 wizard.mode == "realign"
                 and wizard.planned_anchor != wizard._get_anchor_text()
+            )
+
+    @api.depends("line_ids.group_name")
+    def _compute_group_count(self):
+        # the view shows the group column only when the plan has several
+        for wizard in self:
+            wizard.group_count = len(
+                set(wizard.line_ids.mapped("group_name")) - {False}
             )
 
     def _get_anchor_text(self):
@@ -137,7 +146,10 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": dict(self._fields["mode"].selection)[self.mode],
+            # the label in the user's language (the raw selection is English)
+            "name": dict(self._fields["mode"]._description_selection(self.env))[
+                self.mode
+            ],
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
