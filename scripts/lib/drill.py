@@ -410,7 +410,9 @@ def accountant_gesture(env, move, gesture):
             .create({"journal_id": move.journal_id.id, "date": move.invoice_date})
         )
         wizard.reverse_moves(is_modify=gesture == "credit and redraft")
-        wizard.new_move_ids.filtered(lambda new: new.state == "draft" and new.move_type == "out_refund").action_post()
+        wizard.new_move_ids.filtered(
+            lambda new: new.state == "draft" and new.move_type == "out_refund"
+        ).action_post()
     return True
 
 

@@ -90,9 +90,8 @@ class AccountMove(models.Model):
                 min(start, line.start_date),
                 max(end, line.end_date),
             )
-        return {
-            sub: (start, end + timedelta(days=1)) for sub, (start, end) in periods.items()
-        }
+        day = timedelta(days=1)
+        return {sub: (start, end + day) for sub, (start, end) in periods.items()}
 
     def _get_group_document_label(self):
         """How the group's history names this document: its number, or for a

@@ -83,7 +83,7 @@ class SaleSubscriptionGroup(models.Model):
             # a charge for days of this run that the invoice does not bill
             # (a price change, a credit, a new billing day) was planned on it
             later_charges = sub.grouping_charge_ids.filtered(
-                lambda charge, end=end: charge.date_start < end
+                lambda charge, start=start, end=end: charge.date_start < end
                 and charge.date_end >= start
                 and not (charge.move_line_ids.move_id & move)
             )
@@ -178,7 +178,7 @@ class SaleSubscriptionGroup(models.Model):
             )
         rows = []
         for sub, amount in amounts.items():
-            start, end = periods.get(sub, (None, None))
+            start = periods.get(sub, (None, None))[0]
             current = sub.recurring_next_date
             rows.append(
                 EventRow(

@@ -111,4 +111,3 @@ class TwoCompaniesCase(SubscriptionGroupingCase):
             ).account_id.company_ids,
             company_data["company"],
         )
-

@@ -54,7 +54,9 @@ class TestCompanies(TwoCompaniesCase):
         self.income_b.deprecated = True
         with (
             freeze_time("2026-12-01"),
-            mute_logger("odoo.addons.subscription_grouping.models.sale_subscription_group_run"),
+            mute_logger(
+                "odoo.addons.subscription_grouping.models.sale_subscription_group_run"
+            ),
         ):
             self.bot_env["sale.subscription.group"]._cron_bill()
         self.assertBilledInItsCompany(

@@ -33,7 +33,9 @@ class TestAsHandMade(SubscriptionGroupingCase):
         )
 
     def _grouped_customer(self, name, **vals):
-        customer = self._create_customer(name, subscription_grouping_anchor_day=1, **vals)
+        customer = self._create_customer(
+            name, subscription_grouping_anchor_day=1, **vals
+        )
         subscription = self._create_subscription(
             self.template_monthly, "2026-12-01", [100.0], partner=customer
         )
