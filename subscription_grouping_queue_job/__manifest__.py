@@ -3,7 +3,7 @@
 {
     "name": "Subscription Grouping Queue Job",
     "summary": "Bill the due subscription groups on job queue workers",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "development_status": "Alpha",
     "category": "Subscription Management",
     "author": "subscription_grouping contributors",

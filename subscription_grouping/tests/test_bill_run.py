@@ -3,6 +3,7 @@
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
 from odoo import Command, fields
 from odoo.tests import tagged
@@ -111,6 +112,36 @@ class TestBillRun(SubscriptionGroupingCase):
         self.assertFalse(self._merged_invoices())
         with freeze_time("2026-12-01 10:05:00"):
             self.assertEqual(Group._cron_bill(), self.groups)
+        self.assertEqual(len(self._merged_invoices()), 5)
+
+    def test_a_concurrent_update_is_tried_again_shortly_not_raised(self):
+        """Odoo's cron runner does not retry a call that raises: it would
+        count a failure and leave every group still due to tomorrow."""
+        Group = self.env["sale.subscription.group"]
+        before = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+
+        def clash(groups, date_ref):
+            groups.env.cr.execute("SELECT 1")  # the batch began to bill
+            raise SerializationFailure("could not serialize access")
+
+        with (
+            freeze_time("2026-12-01 10:00:00"),
+            patch.object(type(Group), "_bill", clash),
+        ):
+            self.assertFalse(Group._cron_bill())
+        triggers = (
+            self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+            - before
+        )
+        self.assertEqual(
+            triggers.mapped("call_at"),
+            [fields.Datetime.to_datetime("2026-12-01 10:05:00")],
+        )
+        self.assertFalse(self._merged_invoices())
+        self.assertFalse(any(self.groups.mapped("billing_error")))
+        with freeze_time("2026-12-01 10:05:00"):
+            while Group._cron_bill():
+                pass
         self.assertEqual(len(self._merged_invoices()), 5)
 
     def test_a_run_killed_between_or_inside_batches_resumes_without_duplicates(self):

@@ -1,1 +1,2 @@
 from . import sale_subscription_group
+from . import queue_job

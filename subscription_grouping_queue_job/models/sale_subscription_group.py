@@ -6,20 +6,29 @@ Each call of the scheduled action takes up to a number of batches of due
 groups, marks them as handed over for the day and enqueues one job per batch;
 it reports its progress and calls again while groups are left, as the plain
 run does. A job locks its groups and bills them with the plain run's
-``_bill`` (each failure alone); a group another transaction holds is skipped,
-and a concurrent update makes queue_job retry the job later.
+``_bill`` (each failure alone); a concurrent update makes queue_job retry
+the job later. Nothing handed over is forgotten: a group the job could not
+take (held), or whose job failed or was cancelled, goes back to the day's
+due groups and the scheduled action is called again.
 """
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import format_date, split_every
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
+from odoo.addons.subscription_grouping.models.sale_subscription_group_run import (
+    LOCKED_RETRY_DELAY,
+)
 
 BATCHES_PARAM = "subscription_grouping_queue_job.bill_batches_per_call"
 DEFAULT_BATCHES = 20
+BILL_CRON = "subscription_grouping.ir_cron_bill_subscription_groups"
+# bill jobs of a group that may fail in a day before its failure is recorded
+MAX_FAILED_JOBS = 3
 
 
 class SaleSubscriptionGroup(models.Model):
@@ -30,7 +39,14 @@ class SaleSubscriptionGroup(models.Model):
         copy=False,
         index="btree_not_null",
         help="The day the scheduled run last handed this group to a job queue "
-        "worker for billing: it is not handed over again that day.",
+        "worker for billing: it is not handed over again that day, unless its "
+        "job ends without billing it.",
+    )
+    billing_failed_jobs = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Bill jobs of this group that failed or were cancelled on the day "
+        "of billing_queued_on.",
     )
 
     # -- the scheduled action -------------------------------------------------
@@ -76,7 +92,12 @@ class SaleSubscriptionGroup(models.Model):
         enqueued twice (queue_job's ``identity_exact``: the same method,
         groups and arguments). Returns the jobs.
         """
-        self.write({"billing_queued_on": fields.Date.context_today(self)})
+        today = fields.Date.context_today(self)
+        for queued_on, groups in self.grouped("billing_queued_on").items():
+            if queued_on and queued_on != today:
+                # a new day: the failed jobs of an earlier one count no more
+                groups.billing_failed_jobs = 0
+        self.write({"billing_queued_on": today})
         return [
             batch.with_delay(
                 description=batch._get_bill_job_description(date_ref),
@@ -96,16 +117,71 @@ class SaleSubscriptionGroup(models.Model):
     def _bill_job(self, date_ref):
         """Bill the groups of this batch due by ``date_ref`` (a queue job).
 
-        Groups deleted since, or held by another transaction (another job,
-        Invoice Now), are skipped: whoever holds them bills them, or the next
-        day's run does. A concurrent update is no failure of a group: the job
-        is retried later, by the retry pattern of its job function.
+        Groups deleted since are skipped; groups held by another transaction
+        (another job, Invoice Now) are handed back to the day's run, which is
+        called again a few minutes later. A concurrent update is no failure
+        of a group: the job is retried later, by the retry pattern of its job
+        function.
         """
         try:
             # a group changed since this job began is not skipped: the job
             # is retried and bills it today
-            return self.exists()._lock_for_run(skip_changed=False)._bill(date_ref)
+            groups = self.exists()
+            invoices = groups._lock_for_run(skip_changed=False)._bill(date_ref)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
             raise RetryableJobError(
                 f"Concurrent update, the job is retried: {error}"
             ) from error
+        # A group another transaction held is still due: back to the day's
+        # due groups, and the scheduled action called again a little later.
+        # sudo: the module's own billing state, of groups of any company the
+        # job holds (its user may not select them all).
+        held = groups.sudo().filtered(
+            lambda group: group._is_due(date_ref) and not group.billing_failed_on
+        )
+        (groups - held).sudo().billing_failed_jobs = 0
+        if held:
+            held.billing_queued_on = False
+            self.env.ref(BILL_CRON)._trigger(
+                fields.Datetime.now() + LOCKED_RETRY_DELAY
+            )
+        return invoices
+
+    @api.model
+    def _bill_jobs_ended(self, jobs):
+        """Bill jobs that failed or were cancelled: their groups still due go
+        back to the day's due groups at once, and the scheduled action is
+        called again; a group whose jobs failed MAX_FAILED_JOBS times today
+        has its failure recorded instead (banner, activity), and is tried
+        again by the next day's run."""
+        today = fields.Date.context_today(self)
+        for job in jobs:
+            groups = job.records.exists().filtered(
+                lambda group: group.billing_queued_on == today
+                and not group.billing_failed_on
+                and group.next_run_date
+                and group.next_run_date <= today
+            )
+            if not groups:
+                continue
+            for group in groups:
+                group.billing_failed_jobs += 1
+            reason = job.exc_message or job.result or job.state
+            for group in groups.filtered(
+                lambda group: group.billing_failed_jobs >= MAX_FAILED_JOBS
+            ):
+                group._record_billing_failure(
+                    UserError(
+                        self.env._(
+                            "Its bill job ended %(count)s times today without "
+                            "billing it (%(state)s): %(reason)s",
+                            count=group.billing_failed_jobs,
+                            state=job.state,
+                            reason=reason,
+                        )
+                    )
+                )
+            groups.filtered(lambda group: not group.billing_failed_on).write(
+                {"billing_queued_on": False}
+            )
+        self.env.ref(BILL_CRON)._trigger()

@@ -2,3 +2,4 @@ from . import test_bill_queue
 from . import test_bill_job_concurrency
 from . import test_i18n
 from . import test_bill_job_companies
+from . import test_bill_job_ends
