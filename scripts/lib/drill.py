@@ -353,16 +353,19 @@ GESTURES = ("cancel", "delete", "reset and post", "credit note", "credit and red
 
 
 def accountant_gestures(db, run_date, rng, stats):
-    """What an accountant does to a few merged invoices of the round's date,
+    """What an accountant does to a few merged invoices of the last month,
     with billing rights only, in the invoice's company."""
     from odoo.exceptions import UserError
 
     env = environment(db)
     try:
         accountant = env["res.users"].search([("login", "=", "drill_accountant")])
+        # the runs of the last month: the latest ones are put back, earlier
+        # ones refused
         invoices = env["account.move"].search(
             [
-                ("subscription_group_run_date", "=", run_date),
+                ("subscription_group_run_date", "<=", run_date),
+                ("subscription_group_run_date", ">", run_date - timedelta(days=31)),
                 ("state", "!=", "cancel"),
                 ("move_type", "=", "out_invoice"),
             ]
