@@ -1,17 +1,19 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The scheduled bill run: bounded batches of due groups, a failing group alone.
+"""The scheduled bill run: time-boxed calls, small batches, a failing group alone.
 
-Each call of the scheduled action bills one batch of due groups and reports
-its progress to Odoo's cron runner, which commits after each call and calls
-again while groups are left (up to ten times, then as soon as a worker is
-free). A killed call loses only its own batch, which the next call takes
-again; a group's invoice and its members' advanced dates are written in the
-same transaction, and the unique index on (group, run date) is the last
-guard against a second invoice for one date.
+Each call of the scheduled action bills batches of due groups until its few
+seconds are spent and reports its progress to Odoo's cron runner, which
+commits after each call and calls again while groups are left. A killed call
+loses only its own batches, which the next call takes again; a group's
+invoice and its members' advanced dates are written in the same transaction,
+and the unique index on (group, run date) is the last guard against a second
+invoice for one date. A call never raises one group's problem into the
+runner, which would leave every group still due to the next day.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -25,11 +27,17 @@ from .sale_subscription_group import MANAGER_GROUP
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE_PARAM = "subscription_grouping.bill_batch_size"
-# small calls: a killed call loses little, and Odoo postpones an action to
-# the next day only after three calls in a row that did not finish
-DEFAULT_BATCH_SIZE = 20
+DEFAULT_BATCH_SIZE = 10
+CALL_SECONDS_PARAM = "subscription_grouping.bill_call_seconds"
+# Short calls: a killed call loses little, three killed calls in a row (after
+# which Odoo's runner gives the action up to its next day) are rare, and ten
+# calls stay well inside the cron worker's real time limit (120 s by default).
+DEFAULT_CALL_SECONDS = 5
 # when every due group left is locked by another transaction
 LOCKED_RETRY_DELAY = timedelta(minutes=5)
+# A call that does not end (killed, out of time) is called again this much
+# later, even when Odoo's runner has given the day up after three of them.
+RESUME_DELAY = timedelta(minutes=5)
 BILLING_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_billing_failed"
 
 
@@ -59,10 +67,12 @@ class SaleSubscriptionGroup(models.Model):
     # -- the scheduled action -------------------------------------------------
     @api.model
     def _cron_bill(self, date_ref=None):
-        """Bill one batch of the groups due on ``date_ref`` (default today)."""
+        """Bill the groups due on ``date_ref`` (default today) for a few
+        seconds, and return the groups taken."""
         today = fields.Date.context_today(self)
         date_ref = date_ref or today
         domain = self._get_bill_domain(date_ref, today)
+        resume = self._arm_resume_trigger()
         try:
             with self.env.cr.savepoint():
                 groups = self._cron_bill_step(domain, date_ref)
@@ -77,29 +87,76 @@ class SaleSubscriptionGroup(models.Model):
         # cron runner must not take a batch of failures for a stalled job
         self.env["ir.cron"]._notify_progress(done=len(groups), remaining=remaining)
         if remaining:
-            # Groups are left: the next batch at once. When every group left
+            # Groups are left: the next call at once. When every group left
             # was locked by another transaction (an Invoice Now, a job, a
             # worker that was just killed), the runner takes this call for
             # the last one: a call a little later bills what that transaction
             # leaves, the same day.
-            self.env.ref(
-                "subscription_grouping.ir_cron_bill_subscription_groups"
-            )._trigger(None if groups else fields.Datetime.now() + LOCKED_RETRY_DELAY)
+            self._get_bill_cron()._trigger(
+                None if groups else fields.Datetime.now() + LOCKED_RETRY_DELAY
+            )
+        # this call ends: its safety net goes with its commit
+        resume.unlink()
         return groups
 
     @api.model
+    def _get_bill_cron(self):
+        return self.env.ref("subscription_grouping.ir_cron_bill_subscription_groups")
+
+    @api.model
+    def _arm_resume_trigger(self):
+        """When called by Odoo's cron runner, commit apart from this call a
+        trigger that calls the action again a few minutes on; the call deletes
+        it when it ends.
+
+        A call killed by a signal or a time limit leaves it: the runner takes
+        a killed call again at its next wake-up, but after three in a row it
+        moves the action to the next day, and this trigger brings the action
+        back the same day.
+        """
+        if not self.env.context.get("cron_id"):
+            return self.env["ir.cron.trigger"]
+        cron = self._get_bill_cron()
+        with self.env.registry.cursor() as cr:
+            trigger_id = (
+                cron.with_env(cron.env(cr=cr))
+                ._trigger(fields.Datetime.now() + RESUME_DELAY)
+                .id
+            )
+        # triggers are the runner's own records, made by _trigger as sudo:
+        # the call deletes its own one the same way
+        return self.env["ir.cron.trigger"].sudo().browse(trigger_id)
+
+    @api.model
     def _cron_bill_step(self, domain, date_ref):
-        """One call's work: bill one batch of the groups of ``domain``, and
-        return the groups it took.
+        """One call's work: bill batches of the groups of ``domain`` until the
+        call's seconds are spent, and return the groups it took.
 
         The step an extension replaces to have the groups billed elsewhere
         (subscription_grouping_queue_job hands them to job queue workers).
         Whatever it does, the groups it returns must leave ``domain`` (billed,
         failed today, or marked as taken), or the next call takes them again.
+        A concurrent update in a later batch ends the call with the batches
+        before it; in the first, it is raised.
         """
-        groups = self._take_due_groups(domain, self._get_bill_batch_size())
-        if groups:
-            groups._bill(date_ref)
+        deadline = time.monotonic() + self._get_bill_call_seconds()
+        batch_size = self._get_bill_batch_size()
+        groups = self.browse()
+        while True:
+            try:
+                with self.env.cr.savepoint():
+                    batch = self._take_due_groups(
+                        domain + [("id", "not in", groups.ids)], batch_size
+                    )
+                    batch._bill(date_ref)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                if not groups:
+                    raise
+                _logger.info("Bill run: a concurrent update, the call ends here")
+                break
+            groups |= batch
+            if not batch or time.monotonic() >= deadline:
+                break
         return groups
 
     @api.model
@@ -121,14 +178,25 @@ class SaleSubscriptionGroup(models.Model):
 
     @api.model
     def _get_bill_batch_size(self):
-        """Groups per call: small enough for ten calls of Odoo's cron runner to
-        stay well inside a worker's time limit (system parameter
+        """Groups billed in one transaction of a call (system parameter
         subscription_grouping.bill_batch_size)."""
+        return self._get_bill_setting(BATCH_SIZE_PARAM, DEFAULT_BATCH_SIZE, 1)
+
+    @api.model
+    def _get_bill_call_seconds(self):
+        """Seconds after which a call takes no further batch; 0 for one batch
+        per call (system parameter subscription_grouping.bill_call_seconds)."""
+        return self._get_bill_setting(CALL_SECONDS_PARAM, DEFAULT_CALL_SECONDS, 0)
+
+    @api.model
+    def _get_bill_setting(self, key, default, minimum):
+        """The whole number of system parameter ``key``, or ``default`` when it
+        is unset, not a whole number or below ``minimum``."""
         # system parameters are read by every user's run: sudo for the read only
-        value = self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM)
-        if value and value.strip().isdigit() and int(value) > 0:
+        value = (self.env["ir.config_parameter"].sudo().get_param(key) or "").strip()
+        if value.isdigit() and int(value) >= minimum:
             return int(value)
-        return DEFAULT_BATCH_SIZE
+        return default
 
     # -- billing in isolation -------------------------------------------------
     def _bill(self, date_ref):

@@ -55,9 +55,13 @@ class TestBillRun(SubscriptionGroupingCase):
             [("cron_id", "=", self.cron.id)]
         )
 
-    def _set_batch_size(self, size):
+    def _set_batch_size(self, size, call_seconds=0):
+        """``size`` groups per batch; with 0 seconds, one batch per call."""
         self.env["ir.config_parameter"].sudo().set_param(
             "subscription_grouping.bill_batch_size", str(size)
+        )
+        self.env["ir.config_parameter"].sudo().set_param(
+            "subscription_grouping.bill_call_seconds", str(call_seconds)
         )
 
     def test_each_call_bills_one_batch_and_reports_its_progress(self):
@@ -90,6 +94,78 @@ class TestBillRun(SubscriptionGroupingCase):
         self.assertEqual(
             invoices.mapped("amount_untaxed"), [100.0, 101.0, 102.0, 103.0, 104.0]
         )
+
+    def test_a_call_takes_batches_until_its_seconds_are_spent(self):
+        self._set_batch_size(2, call_seconds=5)
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.cron.id, "done": 0, "remaining": 0}
+        )
+        Group = self.env["sale.subscription.group"].with_context(
+            ir_cron_progress_id=progress.id
+        )
+        # the call starts at 100 s; its first batch ends at 103 s, its
+        # second at 106 s, past its 5 seconds: no third batch
+        clock = iter([100.0, 103.0, 106.0])
+        with (
+            freeze_time("2026-12-01"),
+            patch(f"{RUN_LOGGER}.time.monotonic", lambda: next(clock)),
+        ):
+            self.assertEqual(Group._cron_bill(), self.groups[:4])
+        self.assertEqual((progress.done, progress.remaining), (4, 1))
+        self.assertEqual(len(self._merged_invoices()), 4)
+
+    def test_default_settings_and_bad_values(self):
+        Group = self.env["sale.subscription.group"]
+        self.assertEqual(
+            (Group._get_bill_batch_size(), Group._get_bill_call_seconds()), (10, 5)
+        )
+        self._set_batch_size(0, call_seconds=0)
+        self.assertEqual(
+            (Group._get_bill_batch_size(), Group._get_bill_call_seconds()), (10, 0)
+        )
+        self._set_batch_size(" 7 ", call_seconds="-3")
+        self.assertEqual(
+            (Group._get_bill_batch_size(), Group._get_bill_call_seconds()), (7, 5)
+        )
+
+    def test_a_call_that_does_not_end_leaves_a_trigger_to_resume_the_same_day(self):
+        """Odoo's runner moves the action to the next day after three calls in
+        a row that did not end; each call's own trigger brings it back."""
+        # the runner's calls carry the action's id; the trigger is committed
+        # by a cursor of its own, the test's transaction underneath here
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        Group = self.env["sale.subscription.group"].with_context(cron_id=self.cron.id)
+        before = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+
+        def triggers():
+            return (
+                self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+                - before
+            )
+
+        # what a kill during the call would leave: the trigger, committed
+        # before the call bills anything
+        seen = []
+        bill_step = type(Group)._cron_bill_step
+
+        def step(groups, domain, date_ref):
+            seen.append(triggers().mapped("call_at"))
+            return bill_step(groups, domain, date_ref)
+
+        with (
+            freeze_time("2026-12-01 10:00:00"),
+            patch.object(type(Group), "_cron_bill_step", step),
+        ):
+            self.assertEqual(Group._cron_bill(), self.groups)
+            # a call outside the runner (a shell, a test) arms none
+            self.assertFalse(self.env["sale.subscription.group"]._cron_bill())
+        self.assertEqual(
+            seen, [[fields.Datetime.to_datetime("2026-12-01 10:05:00")], []]
+        )
+        # the call ended: its trigger went with it
+        self.assertFalse(triggers())
+        self.assertEqual(len(self._merged_invoices()), 5)
 
     def test_groups_locked_by_another_transaction_are_tried_again_later(self):
         Group = self.env["sale.subscription.group"]

@@ -26,7 +26,6 @@ from odoo.addons.subscription_grouping.models.sale_subscription_group_run import
 
 BATCHES_PARAM = "subscription_grouping_queue_job.bill_batches_per_call"
 DEFAULT_BATCHES = 20
-BILL_CRON = "subscription_grouping.ir_cron_bill_subscription_groups"
 # bill jobs of a group that may fail in a day before its failure is recorded
 MAX_FAILED_JOBS = 3
 
@@ -78,11 +77,7 @@ class SaleSubscriptionGroup(models.Model):
     def _get_bill_batches_per_call(self):
         """Jobs one call enqueues at most (system parameter
         subscription_grouping_queue_job.bill_batches_per_call)."""
-        # system parameters are read by every user's run: sudo for the read only
-        value = self.env["ir.config_parameter"].sudo().get_param(BATCHES_PARAM)
-        if value and value.strip().isdigit() and int(value) > 0:
-            return int(value)
-        return DEFAULT_BATCHES
+        return self._get_bill_setting(BATCHES_PARAM, DEFAULT_BATCHES, 1)
 
     def _enqueue_bill(self, date_ref):
         """Enqueue a job per batch of ``self`` to bill it on ``date_ref``, and
@@ -142,9 +137,7 @@ class SaleSubscriptionGroup(models.Model):
         (groups - held).sudo().billing_failed_jobs = 0
         if held:
             held.billing_queued_on = False
-            self.env.ref(BILL_CRON)._trigger(
-                fields.Datetime.now() + LOCKED_RETRY_DELAY
-            )
+            self._get_bill_cron()._trigger(fields.Datetime.now() + LOCKED_RETRY_DELAY)
         return invoices
 
     @api.model
@@ -157,15 +150,17 @@ class SaleSubscriptionGroup(models.Model):
         today = fields.Date.context_today(self)
         for job in jobs:
             groups = job.records.exists().filtered(
-                lambda group: group.billing_queued_on == today
-                and not group.billing_failed_on
-                and group.next_run_date
-                and group.next_run_date <= today
+                lambda group: (
+                    group.billing_queued_on == today
+                    and not group.billing_failed_on
+                    and group.next_run_date
+                    and group.next_run_date <= today
+                )
             )
             if not groups:
                 continue
-            for group in groups:
-                group.billing_failed_jobs += 1
+            for count, same in groups.grouped("billing_failed_jobs").items():
+                same.billing_failed_jobs = count + 1
             reason = job.exc_message or job.result or job.state
             for group in groups.filtered(
                 lambda group: group.billing_failed_jobs >= MAX_FAILED_JOBS
@@ -184,4 +179,4 @@ class SaleSubscriptionGroup(models.Model):
             groups.filtered(lambda group: not group.billing_failed_on).write(
                 {"billing_queued_on": False}
             )
-        self.env.ref(BILL_CRON)._trigger()
+        self._get_bill_cron()._trigger()

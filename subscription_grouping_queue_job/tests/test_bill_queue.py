@@ -287,6 +287,10 @@ class TestBillQueue(SubscriptionGroupingCase):
         self.assertFalse(failing.billing_error)
 
     def test_without_delay_the_plain_run_bills_one_batch_inline(self):
+        # 0 seconds: the plain run's calls take one batch each
+        self.env["ir.config_parameter"].sudo().set_param(
+            "subscription_grouping.bill_call_seconds", "0"
+        )
         Group = self.env["sale.subscription.group"].with_context(
             queue_job__no_delay=True
         )
