@@ -100,7 +100,6 @@ class AccountMove(models.Model):
         )
         return res
 
-
     @api.model
     def _cron_send_subscription_group_invoices(self, limit=50):
         """Scheduled action: send one batch of merged invoices by email.

@@ -36,9 +36,7 @@ class AccountMove(models.Model):
     def unlink(self):
         # only drafts can be deleted (Odoo refuses the others itself); a
         # cancelled document was put back when it was cancelled
-        self.filtered(lambda move: move.state == "draft")._put_back_group_runs(
-            "unlink"
-        )
+        self.filtered(lambda move: move.state == "draft")._put_back_group_runs("unlink")
         return super().unlink()
 
     def _post(self, soft=True):
