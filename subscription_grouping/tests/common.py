@@ -81,6 +81,23 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def _create_early_discount_terms(cls):
+        """Payment terms with an early payment discount: 2% within 7 days."""
+        return cls.env["account.payment.term"].create(
+            {
+                "name": "2% within 7 days, net 30",
+                "early_discount": True,
+                "discount_percentage": 2.0,
+                "discount_days": 7,
+                "line_ids": [
+                    Command.create(
+                        {"value": "percent", "value_amount": 100.0, "nb_days": 30}
+                    )
+                ],
+            }
+        )
+
+    @classmethod
     def _create_template(cls, name, interval, rule_type, **vals):
         return cls.env["sale.subscription.template"].create(
             {

@@ -18,19 +18,7 @@ class TestAsHandMade(SubscriptionGroupingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.early_terms = cls.env["account.payment.term"].create(
-            {
-                "name": "2% within 7 days, net 30",
-                "early_discount": True,
-                "discount_percentage": 2.0,
-                "discount_days": 7,
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 100.0, "nb_days": 30}
-                    )
-                ],
-            }
-        )
+        cls.early_terms = cls._create_early_discount_terms()
 
     def _grouped_customer(self, name, **vals):
         customer = self._create_customer(

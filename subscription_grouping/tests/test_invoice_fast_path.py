@@ -284,19 +284,7 @@ class TestInvoiceFastPath(InvoiceFastPathCase):
         self.assertSameInvoice(fast, standard)
 
     def test_early_payment_discount_takes_the_standard_path(self):
-        terms = self.env["account.payment.term"].create(
-            {
-                "name": "2% within 7 days, net 30",
-                "early_discount": True,
-                "discount_percentage": 2.0,
-                "discount_days": 7,
-                "line_ids": [
-                    Command.create(
-                        {"value": "percent", "value_amount": 100.0, "nb_days": 30}
-                    )
-                ],
-            }
-        )
+        terms = self._create_early_discount_terms()
         customer = self._create_customer(
             "Customer Paying Early", property_payment_term_id=terms.id
         )
