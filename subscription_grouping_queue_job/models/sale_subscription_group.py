@@ -12,13 +12,21 @@ take (held), or whose job failed or was cancelled, goes back to the day's
 due groups and the scheduled action is called again.
 """
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import format_date, split_every
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import identity_exact
+from odoo.addons.queue_job.job import (
+    ENQUEUED,
+    PENDING,
+    STARTED,
+    WAIT_DEPENDENCIES,
+    identity_exact,
+)
 from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.addons.subscription_grouping.models.sale_subscription_group_run import (
     LOCKED_RETRY_DELAY,
@@ -28,6 +36,10 @@ BATCHES_PARAM = "subscription_grouping_queue_job.bill_batches_per_call"
 DEFAULT_BATCHES = 20
 # bill jobs of a group that may fail in a day before its failure is recorded
 MAX_FAILED_JOBS = 3
+# a call that handed groups over looks again this much later for groups
+# whose job is gone without billing them
+CHECK_BACK_DELAY = timedelta(minutes=10)
+LIVE_JOB_STATES = (WAIT_DEPENDENCIES, PENDING, ENQUEUED, STARTED)
 
 
 class SaleSubscriptionGroup(models.Model):
@@ -40,6 +52,14 @@ class SaleSubscriptionGroup(models.Model):
         help="The day the scheduled run last handed this group to a job queue "
         "worker for billing: it is not handed over again that day, unless its "
         "job ends without billing it.",
+    )
+    billing_queued_at = fields.Datetime(
+        string="Handed Over At",
+        readonly=True,
+        copy=False,
+        help="When the scheduled run last handed this group to a job queue "
+        "worker. A group whose job has gone without billing it is handed back "
+        "by a call some minutes after this.",
     )
     billing_failed_jobs = fields.Integer(
         readonly=True,
@@ -66,12 +86,57 @@ class SaleSubscriptionGroup(models.Model):
             # the queue_job__no_delay context key): the plain run, one batch
             # billed in this transaction
             return super()._cron_bill_step(domain, date_ref)
-        groups = self._take_due_groups(
-            domain, self._get_bill_batch_size() * self._get_bill_batches_per_call()
-        )
+        limit = self._get_bill_batch_size() * self._get_bill_batches_per_call()
+        groups = self._take_due_groups(domain, limit)
+        if not groups and self._hand_back_orphaned_groups():
+            groups = self._take_due_groups(domain, limit)
         if groups:
             groups._enqueue_bill(date_ref)
         return groups
+
+    @api.model
+    def _hand_back_orphaned_groups(self):
+        """Hand the groups handed over today, some minutes ago, whose bill
+        jobs are all gone without billing them back to the day's due groups,
+        and return them.
+
+        queue_job's runner fails a job found dead too many times with plain
+        SQL, which the job's write hook never sees, and a user may delete a
+        waiting job. While jobs are still to run, the action looks again later.
+        """
+        today = fields.Date.context_today(self)
+        handed = self.search(
+            self._get_run_domain(today)
+            + [
+                ("billing_queued_on", "=", today),
+                ("billing_queued_at", "<=", fields.Datetime.now() - CHECK_BACK_DELAY),
+                ("billing_failed_on", "=", False),
+            ]
+        )
+        if not handed:
+            return handed
+        # the jobs of every company's groups: queue_job's records, read only
+        live_jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    ("model_name", "=", self._name),
+                    ("method_name", "=", "_bill_job"),
+                    ("state", "in", LIVE_JOB_STATES),
+                ]
+            )
+        )
+        live_ids = {group_id for job in live_jobs for group_id in job.records.ids}
+        orphans = handed.filtered(
+            lambda group: group.id not in live_ids and group._is_due(today)
+        )
+        if len(orphans) < len(handed):
+            self._get_bill_cron()._trigger(fields.Datetime.now() + CHECK_BACK_DELAY)
+        orphans._hand_back_unbilled(
+            self.env._("no bill job is left to bill it"), self.env._("gone")
+        )
+        return orphans.filtered(lambda group: not group.billing_failed_on)
 
     @api.model
     def _get_bill_batches_per_call(self):
@@ -92,7 +157,11 @@ class SaleSubscriptionGroup(models.Model):
             if queued_on and queued_on != today:
                 # a new day: the failed jobs of an earlier one count no more
                 groups.billing_failed_jobs = 0
-        self.write({"billing_queued_on": today})
+        self.write(
+            {"billing_queued_on": today, "billing_queued_at": fields.Datetime.now()}
+        )
+        # a job that dies too often is failed without the ORM: looked for later
+        self._get_bill_cron()._trigger(fields.Datetime.now() + CHECK_BACK_DELAY)
         return [
             batch.with_delay(
                 description=batch._get_bill_job_description(date_ref),
@@ -142,41 +211,43 @@ class SaleSubscriptionGroup(models.Model):
 
     @api.model
     def _bill_jobs_ended(self, jobs):
-        """Bill jobs that failed or were cancelled: their groups still due go
-        back to the day's due groups at once, and the scheduled action is
-        called again; a group whose jobs failed MAX_FAILED_JOBS times today
-        has its failure recorded instead (banner, activity), and is tried
-        again by the next day's run."""
+        """Bill jobs that failed or were cancelled: their groups still due are
+        handed back, and the scheduled action is called again at once."""
         today = fields.Date.context_today(self)
+        states = dict(jobs._fields["state"]._description_selection(self.env))
         for job in jobs:
             groups = job.records.exists().filtered(
                 lambda group: (
                     group.billing_queued_on == today
                     and not group.billing_failed_on
-                    and group.next_run_date
-                    and group.next_run_date <= today
+                    and group._is_due(today)
                 )
             )
-            if not groups:
-                continue
-            for count, same in groups.grouped("billing_failed_jobs").items():
-                same.billing_failed_jobs = count + 1
-            reason = job.exc_message or job.result or job.state
-            for group in groups.filtered(
-                lambda group: group.billing_failed_jobs >= MAX_FAILED_JOBS
-            ):
-                group._record_billing_failure(
-                    UserError(
-                        self.env._(
-                            "Its bill job ended %(count)s times today without "
-                            "billing it (%(state)s): %(reason)s",
-                            count=group.billing_failed_jobs,
-                            state=job.state,
-                            reason=reason,
-                        )
-                    )
-                )
-            groups.filtered(lambda group: not group.billing_failed_on).write(
-                {"billing_queued_on": False}
+            groups._hand_back_unbilled(
+                job.exc_message or job.result or states[job.state], states[job.state]
             )
         self._get_bill_cron()._trigger()
+
+    def _hand_back_unbilled(self, reason, state):
+        """Groups a bill job left unbilled: back to the day's due groups; a
+        group so left MAX_FAILED_JOBS times today has its failure recorded
+        instead (banner, activity), and is tried again by the next day's run."""
+        for count, same in self.grouped("billing_failed_jobs").items():
+            same.billing_failed_jobs = count + 1
+        for group in self.filtered(
+            lambda group: group.billing_failed_jobs >= MAX_FAILED_JOBS
+        ):
+            group._record_billing_failure(
+                UserError(
+                    self.env._(
+                        "Its bill job ended %(count)s times today without "
+                        "billing it (%(state)s): %(reason)s",
+                        count=group.billing_failed_jobs,
+                        state=state,
+                        reason=reason,
+                    )
+                )
+            )
+        self.filtered(lambda group: not group.billing_failed_on).write(
+            {"billing_queued_on": False}
+        )

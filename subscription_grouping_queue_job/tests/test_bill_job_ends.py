@@ -69,9 +69,11 @@ class TestBillJobEnds(SubscriptionGroupingCase):
         job.store()
 
     def _triggers_at(self):
-        return self.env["ir.cron.trigger"].search(
-            [("cron_id", "=", self.cron.id)], order="id"
-        ).mapped("call_at")
+        return (
+            self.env["ir.cron.trigger"]
+            .search([("cron_id", "=", self.cron.id)], order="id")
+            .mapped("call_at")
+        )
 
     def test_a_failed_or_cancelled_job_hands_its_groups_back_at_once(self):
         with freeze_time("2026-12-01 10:00:00"):
@@ -118,12 +120,10 @@ class TestBillJobEnds(SubscriptionGroupingCase):
                 jobs = self._enqueue_again(failing)
                 self._fail(jobs, f"connection lost, attempt {attempt}")
             self.assertEqual(failing.mapped("billing_failed_jobs"), [3, 3])
-            self.assertEqual(
-                failing.mapped("billing_failed_on"), [d("2026-12-01")] * 2
-            )
+            self.assertEqual(failing.mapped("billing_failed_on"), [d("2026-12-01")] * 2)
             self.assertEqual(
                 failing[0].billing_error,
-                "Its bill job ended 3 times today without billing it (failed): "
+                "Its bill job ended 3 times today without billing it (Failed): "
                 "connection lost, attempt 3",
             )
             # failed today, or in a live job: the day's calls take none
@@ -162,3 +162,47 @@ class TestBillJobEnds(SubscriptionGroupingCase):
             self._triggers_at()[len(triggers) :],
             [fields.Datetime.to_datetime("2026-12-01 10:05:00")],
         )
+
+    def test_a_job_gone_without_the_orm_is_found_by_a_later_call(self):
+        """queue_job's runner fails a job found dead too many times with plain
+        SQL, and a user may delete a waiting job: no write hook sees either."""
+        Group = self.env["sale.subscription.group"]
+        with freeze_time("2026-12-01 10:00:00"):
+            triggers = self._triggers_at()
+            jobs = self._enqueue()
+        # the call that handed them over looks again ten minutes on
+        self.assertEqual(
+            self._triggers_at()[len(triggers) :],
+            [fields.Datetime.to_datetime("2026-12-01 10:10:00")],
+        )
+        with freeze_time("2026-12-01 10:10:00"):
+            # both jobs still wait: nothing is handed back, look again later
+            triggers = self._triggers_at()
+            self.assertFalse(Group._cron_bill())
+            self.assertEqual(
+                self._triggers_at()[len(triggers) :],
+                [fields.Datetime.to_datetime("2026-12-01 10:20:00")],
+            )
+        # as the runner's query does for a job whose worker died too often
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'failed', exc_name = 'JobFoundDead'"
+            " WHERE id = %s",
+            [jobs[0].id],
+        )
+        jobs[1].sudo().unlink()
+        self.env.invalidate_all()
+        with freeze_time("2026-12-01 10:20:00"), trap_jobs() as trap:
+            self.assertEqual(Group._cron_bill(), self.groups)
+            self.assertEqual(self.groups.mapped("billing_failed_jobs"), [1] * 4)
+            self.assertEqual(
+                self.groups.mapped("billing_queued_on"), [d("2026-12-01")] * 4
+            )
+            trap.assert_jobs_count(2)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(
+            self.groups.invoice_ids.mapped("amount_untaxed"),
+            [100.0, 101.0, 102.0, 103.0],
+        )
+        # billed: the next look finds nothing to hand back
+        with freeze_time("2026-12-01 10:30:00"):
+            self.assertFalse(Group._hand_back_orphaned_groups())

@@ -144,7 +144,9 @@ class TestBillQueue(SubscriptionGroupingCase):
                     job.job_config.retry_pattern, {1: (5, 15), 3: (30, 90)}
                 )
             self.assertEqual((progress.done, progress.remaining), (5, 0))
-            self.assertEqual(self._triggers(), triggers, "nothing left: no trigger")
+            self.assertEqual(
+                self._triggers(), triggers + 1, "nothing left: the look back only"
+            )
             self.assertFalse(self._invoices(), "the jobs bill, not the call")
             self.assertEqual(
                 self.groups.mapped("billing_queued_on"), [d("2026-12-01")] * 5
@@ -169,12 +171,13 @@ class TestBillQueue(SubscriptionGroupingCase):
             self.assertEqual(Group._cron_bill(), self.groups[:4])
             trap.assert_jobs_count(2)
             self.assertEqual((progress.done, progress.remaining), (4, 1))
-            self.assertEqual(self._triggers(), triggers + 1)
+            # the next call at once, and a look back ten minutes on
+            self.assertEqual(self._triggers(), triggers + 2)
 
             self.assertEqual(Group._cron_bill(), self.groups[4:])
             trap.assert_jobs_count(3)
             self.assertEqual((progress.done, progress.remaining), (1, 0))
-            self.assertEqual(self._triggers(), triggers + 1, "no trigger when done")
+            self.assertEqual(self._triggers(), triggers + 3, "a look back only")
 
             self.assertFalse(Group._cron_bill())
             trap.assert_jobs_count(3)
