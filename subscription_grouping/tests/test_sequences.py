@@ -103,6 +103,10 @@ class TestSequences(SubscriptionGroupingCase):
         company.subscription_group_price_change_policy = rng.choice(
             ["next_period", "prorate"]
         )
+        # missed runs: an invoice per run date, or all of them on one
+        company.subscription_group_catch_up_policy = rng.choice(
+            ["per_run", "one_invoice"]
+        )
         self.partner = self._create_customer(
             "Sequence customer",
             subscription_grouping_anchor_day=rng.choice([0, 0, 1, 15, 28, 30, 31]),
