@@ -359,6 +359,9 @@ class TestSequences(SubscriptionGroupingCase):
         self.stats.update(
             {
                 "merged invoices": len(moves.filtered("subscription_group_run_date")),
+                "catch-up invoices": len(
+                    moves.filtered("subscription_group_missed_runs")
+                ),
                 "own invoices": len(moves.filtered("subscription_id")),
                 "credit notes": len(
                     moves.filtered(lambda m: m.move_type == "out_refund")
