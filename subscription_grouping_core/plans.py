@@ -137,16 +137,30 @@ class RunPlan:
 
     ``refunds`` are credits held off the invoice because they would make its
     total negative, which no customer invoice may be: they go on a credit
-    note of their own.
+    note of their own. A catch-up (:func:`plan_catch_up`) also bills the
+    earlier run dates ``missed`` and is dated ``invoice_date``.
     """
 
     run_date: date
     items: tuple[RunItem, ...]
     charges: tuple[Charge, ...]
     refunds: tuple[Charge, ...] = ()
+    missed: tuple[date, ...] = ()
+    invoice_date: date | None = None
 
     def __bool__(self):
         return bool(self.items)
+
+    @property
+    def run_dates(self):
+        """The group's run dates this invoice bills, oldest first: the run
+        date, after the missed ones a catch-up bills with it."""
+        return (*self.missed, self.run_date)
+
+    @property
+    def dated(self):
+        """The invoice's date: its run date, or the day a catch-up is made."""
+        return self.invoice_date or self.run_date
 
     @property
     def total(self):
@@ -310,15 +324,46 @@ def plan_run(run_date, anchor, members, pending=()):
     )
 
 
-def plan_first_run(anchor, staying, joining, pending=(), charges_wait=True):
+def due_run_dates(anchor, members, date_ref):
+    """The group's run dates due by ``date_ref`` and not billed yet, oldest
+    first: the first day of every full period a run on ``date_ref`` bills."""
+    plan = plan_run(date_ref, anchor, members)
+    return tuple(
+        sorted({period.start for item in plan.items for period in item.periods})
+    )
+
+
+def plan_catch_up(date_ref, anchor, members, pending=()):
+    """Every run date due by ``date_ref`` on one invoice dated ``date_ref``.
+
+    The group's catch-up policy: the missed runs bill the same periods at the
+    same prices as one invoice per run date would, each line keeping its own
+    period; the plan's ``run_date`` is the last of them. With at most one
+    run date due, this is the group's next run, dated its run date.
+    """
+    dates = due_run_dates(anchor, members, date_ref)
+    if len(dates) < 2:
+        first = dates[0] if dates else next_run_date(members)
+        if first is None:
+            return RunPlan(date_ref, (), ())
+        return plan_run(first, anchor, members, pending)
+    plan = plan_run(dates[-1], anchor, members, pending)
+    return replace(plan, missed=dates[:-1], invoice_date=date_ref)
+
+
+def plan_first_run(
+    anchor, staying, joining, pending=(), charges_wait=True, catch_up_by=None
+):
     """The first merged invoice of a group once a join plan is carried out.
 
     ``staying`` are the members that keep their dates, ``joining`` the
     ``(Member, Move)`` pairs of the plan: each member bills from its move's
     new date. ``pending`` are the group's pending charges; the moves'
     transitions join them when they wait for the next merged invoice
-    (``charges_wait``; else they are billed at once, on their own). A
-    :class:`RunPlan`, or ``None`` when no member is due at all.
+    (``charges_wait``; else they are billed at once, on their own). With
+    ``catch_up_by``, the group catches up: every run date due by then on one
+    invoice (see :func:`plan_catch_up`). A :class:`RunPlan`, or ``None`` when
+    no member is due at all.
     """
     members = [*staying]
     charges = [*pending]
@@ -329,6 +374,8 @@ def plan_first_run(anchor, staying, joining, pending=(), charges_wait=True):
     run_date = next_run_date(members)
     if run_date is None:
         return None
+    if catch_up_by is not None:
+        return plan_catch_up(catch_up_by, anchor, members, charges)
     return plan_run(run_date, anchor, members, charges)
 
 

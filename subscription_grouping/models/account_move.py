@@ -4,7 +4,7 @@ import logging
 
 from odoo import Command, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..locking import lock_free_rows
 
@@ -59,6 +59,13 @@ class AccountMove(models.Model):
         help="The run date this merged invoice bills: a group has at most one "
         "invoice per run date.",
     )
+    subscription_group_missed_runs = fields.Char(
+        string="Missed Runs Billed",
+        compute="_compute_subscription_group_missed_runs",
+        groups="base.group_user",
+        help="The earlier run dates a merged invoice bills with its own, by its "
+        "group's catch-up policy: each line keeps its own service period.",
+    )
     subscription_group_send_state = fields.Selection(
         selection=[
             ("to_send", "To send"),
@@ -84,6 +91,19 @@ class AccountMove(models.Model):
         readonly=True,
         help="The day sending last failed: it is tried again on a later day.",
     )
+
+    @api.depends(
+        "subscription_group_run_date",
+        "invoice_line_ids.start_date",
+        "invoice_line_ids.subscription_group_charge_id",
+    )
+    def _compute_subscription_group_missed_runs(self):
+        for move in self:
+            missed = move._get_group_run_dates()[:-1]
+            move.subscription_group_missed_runs = (
+                ", ".join(format_date(self.env, run_date) for run_date in missed)
+                or False
+            )
 
     def init(self):
         res = super().init()

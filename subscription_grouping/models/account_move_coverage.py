@@ -91,6 +91,22 @@ class AccountMove(models.Model):
         day = timedelta(days=1)
         return {sub: (start, end + day) for sub, (start, end) in periods.items()}
 
+    def _get_group_run_dates(self):
+        """The group's run dates a merged invoice bills, oldest first: the
+        first day of each full period it bills, its run date last (several
+        when it caught up missed runs)."""
+        self.ensure_one()
+        if not self.subscription_group_run_date:
+            return []
+        return sorted(
+            {
+                line.start_date
+                for line in self._get_group_product_lines()
+                if line.start_date and not line.subscription_group_charge_id
+            }
+            | {self.subscription_group_run_date}
+        )
+
     def _get_group_document_label(self):
         """How the group's history names this document: its number, or for a
         draft, which has none, its kind and date."""

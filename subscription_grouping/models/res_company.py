@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 
 from .sale_subscription_group import (
     CANCELLATION_POLICIES,
+    CATCH_UP_POLICIES,
     PRICE_CHANGE_POLICIES,
     TRANSITION_POLICIES,
 )
@@ -58,6 +59,14 @@ class ResCompany(models.Model):
         default="next_period",
         help="Whether new subscription groups also bill the price difference for "
         "the rest of the period a member already paid.",
+    )
+    subscription_group_catch_up_policy = fields.Selection(
+        selection=CATCH_UP_POLICIES,
+        string="Grouping Missed Runs",
+        required=True,
+        default="per_run",
+        help="How new subscription groups bill several run dates due at once: "
+        "one invoice per run date, or all of them on one invoice.",
     )
 
     _sql_constraints = [

@@ -24,3 +24,6 @@ class ResConfigSettings(models.TransientModel):
     subscription_group_price_change_policy = fields.Selection(
         related="company_id.subscription_group_price_change_policy", readonly=False
     )
+    subscription_group_catch_up_policy = fields.Selection(
+        related="company_id.subscription_group_catch_up_policy", readonly=False
+    )

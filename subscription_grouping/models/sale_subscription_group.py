@@ -17,7 +17,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import format_date
 
-from subscription_grouping_core import Anchor
+from subscription_grouping_core import Anchor, due_run_dates
 
 MONTHS = [
     ("1", "January"),
@@ -45,6 +45,10 @@ CANCELLATION_POLICIES = [
 PRICE_CHANGE_POLICIES = [
     ("next_period", "From the next service period"),
     ("prorate", "Prorate the rest of the paid period"),
+]
+CATCH_UP_POLICIES = [
+    ("per_run", "One invoice per missed run"),
+    ("one_invoice", "All missed runs on one invoice"),
 ]
 MANAGER_GROUP = "subscription_grouping.group_subscription_grouping_manager"
 
@@ -154,6 +158,22 @@ class SaleSubscriptionGroup(models.Model):
         "difference for the rest of the period already paid is also billed (or "
         "credited) on the next merged invoice.",
     )
+    catch_up_policy = fields.Selection(
+        selection=CATCH_UP_POLICIES,
+        string="Missed Runs",
+        required=True,
+        default="per_run",
+        tracking=True,
+        help="When several run dates are due at once (billing failed for a while, "
+        "or a subscription joined with a next invoice date long past): one "
+        "invoice per run date, each dated its run date; or all of them on one "
+        "invoice dated the day it is made, each line keeping its own period.",
+    )
+    due_run_count = fields.Integer(
+        string="Run Dates Due",
+        compute="_compute_due_run_count",
+        help="The run dates due by today and not billed yet.",
+    )
     subscription_ids = fields.One2many(
         comodel_name="sale.subscription", inverse_name="group_id", string="Members"
     )
@@ -251,6 +271,30 @@ class SaleSubscriptionGroup(models.Model):
             ]
             group.next_run_date = min(dates, default=False)
 
+    @api.depends(
+        "next_run_date",
+        "anchor_day",
+        "anchor_month",
+        "subscription_ids.recurring_next_date",
+        "subscription_ids.paused",
+    )
+    def _compute_due_run_count(self):
+        today = fields.Date.context_today(self)
+        for group in self:
+            if not group.next_run_date or group.next_run_date > today:
+                group.due_run_count = 0
+                continue
+            group.due_run_count = len(
+                due_run_dates(
+                    group._get_anchor(),
+                    [
+                        sub._get_grouping_member()
+                        for sub in group._get_running_members()
+                    ],
+                    today,
+                )
+            )
+
     def action_view_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -274,7 +318,7 @@ class SaleSubscriptionGroup(models.Model):
         self.ensure_one()
         self._check_grouping_manager()
         self._check_billing_user()
-        run_date = self.next_run_date or fields.Date.context_today(self)
+        run_date = self._get_run_now_date()
         if not self._is_due(run_date):
             return self._get_run_now_notification(self._get_nothing_due_message())
         if not self._lock_for_run():
@@ -295,6 +339,17 @@ class SaleSubscriptionGroup(models.Model):
             lambda move: move.subscription_group_send_state == "to_send"
         )._send_subscription_group_invoices()
         return invoices[:1]._get_records_action()
+
+    def _get_run_now_date(self):
+        """The run date Invoice Now bills: the group's next one, billed ahead
+        when it is to come; with the catch-up policy, today when run dates
+        are missed, so that all of them go on today's invoice."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        run_date = self.next_run_date or today
+        if self.catch_up_policy == "one_invoice":
+            return max(run_date, today)
+        return run_date
 
     def _get_nothing_due_message(self):
         self.ensure_one()
@@ -392,6 +447,7 @@ class SaleSubscriptionGroup(models.Model):
             transition_policy=company.subscription_group_transition_policy,
             cancellation_policy=company.subscription_group_cancellation_policy,
             price_change_policy=company.subscription_group_price_change_policy,
+            catch_up_policy=company.subscription_group_catch_up_policy,
         )
         return vals
 

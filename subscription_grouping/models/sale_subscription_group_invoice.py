@@ -12,7 +12,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
-from subscription_grouping_core import plan_run
+from subscription_grouping_core import plan_catch_up, plan_run
 
 from ..locking import lock_free_rows
 
@@ -83,7 +83,7 @@ class SaleSubscriptionGroup(models.Model):
             lambda group: group.next_run_date and group.next_run_date <= date_ref
         )
         while groups:
-            billed = groups._run_next()
+            billed = groups._run_next(date_ref)
             invoices |= billed
             groups = billed.subscription_group_id.filtered(
                 lambda group: group.next_run_date and group.next_run_date <= date_ref
@@ -106,21 +106,20 @@ class SaleSubscriptionGroup(models.Model):
             invoices |= deferred.group_id._invoice_charges(deferred)
         return invoices
 
-    def _plan_next_run(self):
-        """The core's plan of the group's next run date."""
+    def _plan_next_run(self, date_ref=None):
+        """The core's plan of the group's next run date; with the catch-up
+        policy, of every run date due by ``date_ref``, on one invoice."""
         self.ensure_one()
-        members = self._get_running_members()
-        pending = self._get_pending_charges()
-        return plan_run(
-            self.next_run_date,
-            self._get_anchor(),
-            [sub._get_grouping_member() for sub in members],
-            pending._to_core_charges(),
-        )
+        members = [sub._get_grouping_member() for sub in self._get_running_members()]
+        pending = self._get_pending_charges()._to_core_charges()
+        if date_ref and self.catch_up_policy == "one_invoice":
+            return plan_catch_up(date_ref, self._get_anchor(), members, pending)
+        return plan_run(self.next_run_date, self._get_anchor(), members, pending)
 
-    def _run_next(self):
-        """One merged invoice per group, for each group's next run date."""
-        plans = {group: group._plan_next_run() for group in self}
+    def _run_next(self, date_ref=None):
+        """One merged invoice per group, for each group's next run date (its
+        missed ones too, by its catch-up policy)."""
+        plans = {group: group._plan_next_run(date_ref) for group in self}
         plans = {group: plan for group, plan in plans.items() if plan}
         invoices = self._create_account_invoices(
             [group._prepare_run_invoice_vals(plan) for group, plan in plans.items()]
@@ -136,7 +135,7 @@ class SaleSubscriptionGroup(models.Model):
             if plan.refunds:
                 # credits larger than the invoice: a credit note of their own
                 invoices |= group._invoice_charges(
-                    Charge._browse_core(plan.refunds), plan.run_date
+                    Charge._browse_core(plan.refunds), plan.dated
                 )
         return invoices
 
@@ -156,7 +155,9 @@ class SaleSubscriptionGroup(models.Model):
         periods = {item.subscription: item.periods for item in plan.items}
         charges = Charge._browse_core(plan.charges)
         subs = Sub.browse(periods) | charges.subscription_id
-        vals = self._prepare_invoice_vals(plan.run_date, subs, periods, charges)
+        vals = self._prepare_invoice_vals(plan.dated, subs, periods, charges)
+        # a catch-up is recorded under the last run date it bills: no later
+        # run may bill any of its run dates again (see account.move.init)
         vals["subscription_group_run_date"] = plan.run_date
         return vals
 
@@ -369,6 +370,9 @@ class SaleSubscriptionGroup(models.Model):
         # An invoice is made and posted with the rights of the user who bills,
         # never under the module's sudo (which writes only the group's history
         # and state): Odoo lets only billing users post.
+        # The unique index on (group, run date) reads the database: an
+        # invoice cancelled in this transaction must be cancelled there too.
+        self.env["account.move"].flush_model(["state"])
         invoices = (
             self.env["account.move"]
             .sudo(False)
@@ -389,13 +393,26 @@ class SaleSubscriptionGroup(models.Model):
         group_bodies, member_bodies = {}, {}
         for (group, plan), invoice in zip(plans.items(), invoices, strict=True):
             link = invoice._get_html_link()
-            group_bodies[group.id] = self.env._(
-                "Merged invoice %(invoice)s for %(date)s: "
-                "%(count)s subscription(s) billed.",
-                invoice=link,
-                date=format_date(self.env, plan.run_date),
-                count=len(plan.items),
-            )
+            if plan.missed:
+                group_bodies[group.id] = self.env._(
+                    "Merged invoice %(invoice)s of %(date)s for %(count)s missed run "
+                    "dates, %(dates)s: %(members)s subscription(s) billed.",
+                    invoice=link,
+                    date=format_date(self.env, plan.dated),
+                    count=len(plan.run_dates),
+                    dates=", ".join(
+                        format_date(self.env, run_date) for run_date in plan.run_dates
+                    ),
+                    members=len(plan.items),
+                )
+            else:
+                group_bodies[group.id] = self.env._(
+                    "Merged invoice %(invoice)s for %(date)s: "
+                    "%(count)s subscription(s) billed.",
+                    invoice=link,
+                    date=format_date(self.env, plan.run_date),
+                    count=len(plan.items),
+                )
             for item in plan.items:
                 member_bodies[item.subscription] = self.env._(
                     "Billed with group %(group)s on %(invoice)s, %(start)s to %(end)s.",

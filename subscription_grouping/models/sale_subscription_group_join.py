@@ -9,7 +9,7 @@ planned here, shown by the preview, carried out as it is by
 
 from collections import defaultdict
 
-from odoo import api, models
+from odoo import api, fields, models
 
 from subscription_grouping_core import (
     Anchor,
@@ -116,7 +116,8 @@ class SaleSubscriptionGroup(models.Model):
     def _get_first_runs(self, entries):
         """Per group of a join plan, by :attr:`JoinEntry.target`: its anchor and
         the core's plan of its first merged invoice once the plan is carried
-        out (an existing group's other members and pending charges included),
+        out (an existing group's other members and pending charges included,
+        the run dates already due on one invoice by its catch-up policy),
         ``None`` when nothing is due."""
         Sub = self.env["sale.subscription"]
         joining = defaultdict(list)
@@ -132,6 +133,9 @@ class SaleSubscriptionGroup(models.Model):
             policy = (
                 group.transition_policy or company.subscription_group_transition_policy
             )
+            catch_up = (
+                group.catch_up_policy or company.subscription_group_catch_up_policy
+            ) == "one_invoice"
             result[group_id, key] = (
                 anchor,
                 plan_first_run(
@@ -150,6 +154,7 @@ class SaleSubscriptionGroup(models.Model):
                     ],
                     group._get_pending_charges()._to_core_charges(),
                     charges_wait=policy == "next_invoice",
+                    catch_up_by=fields.Date.context_today(self) if catch_up else None,
                 ),
             )
         return result

@@ -103,6 +103,10 @@ class TestSequences(SubscriptionGroupingCase):
         company.subscription_group_price_change_policy = rng.choice(
             ["next_period", "prorate"]
         )
+        # missed runs: an invoice per run date, or all of them on one
+        company.subscription_group_catch_up_policy = rng.choice(
+            ["per_run", "one_invoice"]
+        )
         self.partner = self._create_customer(
             "Sequence customer",
             subscription_grouping_anchor_day=rng.choice([0, 0, 1, 15, 28, 30, 31]),
@@ -355,6 +359,9 @@ class TestSequences(SubscriptionGroupingCase):
         self.stats.update(
             {
                 "merged invoices": len(moves.filtered("subscription_group_run_date")),
+                "catch-up invoices": len(
+                    moves.filtered("subscription_group_missed_runs")
+                ),
                 "own invoices": len(moves.filtered("subscription_id")),
                 "credit notes": len(
                     moves.filtered(lambda m: m.move_type == "out_refund")

@@ -319,7 +319,17 @@ class SaleSubscriptionGroupPreview(models.TransientModel):
         rows = []
         for target, (_anchor, run) in first_runs.items():
             currency = self.env["res.currency"].browse(dict(target[1])["currency_id"])
-            if run:
+            if run and run.missed:
+                text = self.env._(
+                    "%(count)s missed run dates, %(first)s to %(last)s, all on one "
+                    "merged invoice dated %(date)s: %(total)s",
+                    count=len(run.run_dates),
+                    first=format_date(self.env, run.run_dates[0]),
+                    last=format_date(self.env, run.run_date),
+                    date=format_date(self.env, run.dated),
+                    total=currency.format(float(run.total)),
+                )
+            elif run:
                 text = self.env._(
                     "first merged invoice on %(date)s: %(total)s",
                     date=format_date(self.env, run.run_date),

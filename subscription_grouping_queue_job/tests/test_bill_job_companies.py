@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.subscription_grouping.tests.common import d
 from odoo.addons.subscription_grouping.tests.companies_common import (
     TwoCompaniesCase,
 )
@@ -32,4 +33,42 @@ class TestBillJobCompanies(TwoCompaniesCase):
         )
         self.assertBilledInItsCompany(
             self.group_b.invoice_ids, self.data_b, self.income_b, [60.0, 32.0]
+        )
+
+    def test_a_job_bills_missed_runs_by_each_groups_catch_up_policy(self):
+        self.group_a.catch_up_policy = "one_invoice"
+        bot_env = self.bot_env(
+            context=dict(self.bot_env.context, queue_job__no_delay=False)
+        )
+        with trap_jobs() as trap, freeze_time("2027-02-10"):
+            bot_env["sale.subscription.group"]._cron_bill()
+            trap.assert_jobs_count(1)
+            trap.perform_enqueued_jobs()
+        # December, January and February on one invoice of the day ...
+        self.assertRecordValues(
+            self.group_a.invoice_ids,
+            [
+                {
+                    "invoice_date": d("2027-02-10"),
+                    "subscription_group_run_date": d("2027-02-01"),
+                    "subscription_group_missed_runs": "12/01/2026, 01/01/2027",
+                    "amount_untaxed": 353.33,
+                }
+            ],
+        )
+        # ... or one invoice per run date, each dated its run date
+        self.assertRecordValues(
+            self.group_b.invoice_ids.sorted("invoice_date"),
+            [
+                {
+                    "invoice_date": d(day),
+                    "subscription_group_run_date": d(day),
+                    "amount_untaxed": amount,
+                }
+                for day, amount in (
+                    ("2026-12-01", 92.0),
+                    ("2027-01-01", 60.0),
+                    ("2027-02-01", 60.0),
+                )
+            ],
         )
