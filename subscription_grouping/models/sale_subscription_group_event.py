@@ -104,7 +104,8 @@ class SaleSubscriptionGroupEvent(models.Model):
     resume_date = fields.Date(
         string="Service Resumed On",
         help="For a resume: the day service restarts, max(next invoice date, resume "
-        "date); the paused days before it are not billed.",
+        "date); the paused days before it are not billed. For a pause: the day "
+        "the scheduled action resumes it, if one was set.",
     )
     amount = fields.Monetary(
         help="Total of the charges (or credits) this event created; for an "
@@ -114,7 +115,8 @@ class SaleSubscriptionGroupEvent(models.Model):
     price_after = fields.Monetary(help="For a price change: the period price after.")
     note = fields.Char(
         help="For a leave: the close reason; for a run put back or a credit note: "
-        "the document and what was done to it."
+        "the document and what was done to it; for a resume: whether the "
+        "scheduled action did it."
     )
     invoice_id = fields.Many2one(
         comodel_name="account.move",
@@ -219,7 +221,14 @@ class SaleSubscriptionGroupEvent(models.Model):
             )
         kind = self.kind
         if kind in ("join", "realign", "resume"):
-            if kind == "resume":
+            if kind == "resume" and self.note:
+                head = _(
+                    "%(subscription)s resumed (%(note)s), service from %(restart)s",
+                    note=self.note,
+                    restart=format_date(self.env, self.resume_date),
+                    **values,
+                )
+            elif kind == "resume":
                 head = _(
                     "%(subscription)s resumed, service from %(restart)s",
                     restart=format_date(self.env, self.resume_date),
@@ -255,6 +264,13 @@ class SaleSubscriptionGroupEvent(models.Model):
                 "%(subscription)s left the group, closed on %(new)s%(reason)s; "
                 "paid through %(old)s.",
                 reason=reason,
+                **values,
+            )
+        if kind == "pause" and self.resume_date:
+            return _(
+                "%(subscription)s paused until %(until)s: runs skip it from "
+                "%(old)s, the end of its paid period, until it is resumed.",
+                until=format_date(self.env, self.resume_date),
                 **values,
             )
         if kind == "pause":
