@@ -25,3 +25,4 @@ from . import test_hand_made_invoice
 from . import test_uninstall
 from . import test_trust
 from . import test_trust_actions
+from . import test_pause_until
