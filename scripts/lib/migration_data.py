@@ -21,6 +21,7 @@ from odoo.tools import config
 
 def _record(sub, flag):
     group = sub.group_id
+    events = group.event_ids.filtered(lambda e: e.subscription_id == sub)
     return {
         "name": sub.display_name,
         "paused": bool(sub[flag]),
@@ -28,11 +29,11 @@ def _record(sub, flag):
         "group": group.id,
         "events": [
             [e.id, e.kind, str(e.date_from), str(e.date_to), e.amount]
-            for e in group.event_ids.filtered(lambda e, sub=sub: e.subscription_id == sub)
+            for e in events.sorted("id")
         ],
         "charges": [
             [c.id, c.kind, str(c.date_start), str(c.date_end), c.amount, c.state]
-            for c in sub.grouping_charge_ids
+            for c in sub.grouping_charge_ids.sorted("id")
         ],
     }
 
@@ -111,9 +112,17 @@ def check(env, before_path):
     for key, sub in zip(("paused_member", "member", "paused_alone"), subs, strict=True):
         was = before[key]
         now = _record(sub, "is_paused")
-        report(f"{was['name']}: is_paused is {was['paused']}", now["paused"] == was["paused"])
+        report(
+            f"{was['name']}: is_paused is {was['paused']}",
+            now["paused"] == was["paused"],
+        )
         report(f"{was['name']}: no resume date", not sub.paused_until)
         for part in ("next_date", "group", "events", "charges"):
+            if now[part] != was[part]:
+                print(
+                    f"{was['name']} {part}: {was[part]} -> {now[part]}",
+                    file=sys.stderr,
+                )
             report(f"{was['name']}: {part} intact", now[part] == was[part])
     env.cr.execute(
         "SELECT column_name FROM information_schema.columns "

@@ -203,6 +203,36 @@ class SaleSubscriptionGroupEvent(models.Model):
                 {res_id: Markup("<br/>").join(texts) for res_id, texts in lines.items()}
             )
 
+    def _get_resume_head(self, values):
+        """How a resume's sentence starts: by whom (the note) and from when."""
+        restart = format_date(self.env, self.resume_date)
+        if self.note:
+            return self.env._(
+                "%(subscription)s resumed (%(note)s), service from %(restart)s",
+                note=self.note,
+                restart=restart,
+                **values,
+            )
+        return self.env._(
+            "%(subscription)s resumed, service from %(restart)s",
+            restart=restart,
+            **values,
+        )
+
+    def _get_pause_summary(self, values):
+        if self.resume_date:
+            return self.env._(
+                "%(subscription)s paused until %(until)s: runs skip it from "
+                "%(old)s, the end of its paid period, until it is resumed.",
+                until=format_date(self.env, self.resume_date),
+                **values,
+            )
+        return self.env._(
+            "%(subscription)s paused: runs skip it from %(old)s, the end of its "
+            "paid period.",
+            **values,
+        )
+
     def _get_summary(self):
         """One sentence for the chatter: what happened, the dates and amounts."""
         self.ensure_one()
@@ -221,19 +251,8 @@ class SaleSubscriptionGroupEvent(models.Model):
             )
         kind = self.kind
         if kind in ("join", "realign", "resume"):
-            if kind == "resume" and self.note:
-                head = _(
-                    "%(subscription)s resumed (%(note)s), service from %(restart)s",
-                    note=self.note,
-                    restart=format_date(self.env, self.resume_date),
-                    **values,
-                )
-            elif kind == "resume":
-                head = _(
-                    "%(subscription)s resumed, service from %(restart)s",
-                    restart=format_date(self.env, self.resume_date),
-                    **values,
-                )
+            if kind == "resume":
+                head = self._get_resume_head(values)
             elif kind == "realign":
                 head = _("%(subscription)s moved to the new billing day", **values)
             else:
@@ -266,19 +285,8 @@ class SaleSubscriptionGroupEvent(models.Model):
                 reason=reason,
                 **values,
             )
-        if kind == "pause" and self.resume_date:
-            return _(
-                "%(subscription)s paused until %(until)s: runs skip it from "
-                "%(old)s, the end of its paid period, until it is resumed.",
-                until=format_date(self.env, self.resume_date),
-                **values,
-            )
         if kind == "pause":
-            return _(
-                "%(subscription)s paused: runs skip it from %(old)s, the end of its "
-                "paid period.",
-                **values,
-            )
+            return self._get_pause_summary(values)
         if kind == "price":
             prices = {
                 "before": self.currency_id.format(self.price_before),

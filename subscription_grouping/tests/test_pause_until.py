@@ -213,9 +213,7 @@ class TestPauseUntil(PauseCase):
                 }
             ],
         )
-        self.assertIn(
-            "resumed, service from 12/10/2026", paused.message_ids[0].body
-        )
+        self.assertIn("resumed, service from 12/10/2026", paused.message_ids[0].body)
         self._cron("2027-01-01")
         self.assertEqual(self._invoices()[-1].amount_untaxed, 30.0 + 21.29 + 50.0)
         self._cron("2027-02-10")
@@ -249,23 +247,27 @@ class TestPauseUntil(PauseCase):
             wizard.summary,
         )
         # a day later the preview is no longer what resuming bills
-        with freeze_time("2027-01-06"), self.assertRaisesRegex(
-            UserError, "What resuming bills changed since it was shown"
+        with (
+            freeze_time("2027-01-06"),
+            self.assertRaisesRegex(
+                UserError, "What resuming bills changed since it was shown"
+            ),
         ):
             wizard.action_confirm()
         self.assertTrue(sub.is_paused)
         with freeze_time("2027-01-05"):
             wizard.action_confirm()
         self.assertEqual(sub.recurring_next_date, d("2027-01-05"))
-        self.assertIn(
-            "Resumed: billed again from 01/05/2027.", sub.message_ids[0].body
-        )
+        self.assertIn("Resumed: billed again from 01/05/2027.", sub.message_ids[0].body)
 
     def test_the_pause_dialog_wants_a_resume_date_after_today(self):
         sub = self._create_subscription(
             self.template_monthly, "2026-12-15", [40.0], start="2026-11-15"
         )
-        for until, shown in (("2026-11-20", "11/20/2026"), ("2026-10-01", "10/01/2026")):
+        for until, shown in (
+            ("2026-11-20", "11/20/2026"),
+            ("2026-10-01", "10/01/2026"),
+        ):
             with self.assertRaises(UserError) as caught:
                 self._pause(sub, "2026-11-20", until)
             self.assertEqual(
