@@ -175,7 +175,10 @@ class TestPauseUntil(PauseCase):
 
     def test_a_manual_resume_before_the_date_shows_what_it_bills_and_clears_it(self):
         paused, other, group = self._grouped_pair(start="2026-11-01")
+        self._cron("2026-11-01")
         self._pause(paused, "2026-11-20", "2027-02-10")
+        self._cron("2026-12-01")
+        self.assertEqual(self._invoices()[-1].amount_untaxed, 50.0)
         wizard = self._open_resume(paused, "2026-12-10")
         self.assertEqual(wizard.resume_date, d("2026-12-10"))
         self.assertRecordValues(
@@ -215,7 +218,10 @@ class TestPauseUntil(PauseCase):
         )
         self.assertIn("resumed, service from 12/10/2026", paused.message_ids[0].body)
         self._cron("2027-01-01")
-        self.assertEqual(self._invoices()[-1].amount_untaxed, 30.0 + 21.29 + 50.0)
+        self.assertRecordValues(
+            self._invoices()[-1],
+            [{"invoice_date": d("2027-01-01"), "amount_untaxed": 30.0 + 21.29 + 50.0}],
+        )
         self._cron("2027-02-10")
         self.assertEqual(
             [event.kind for event in self._events(group)],
