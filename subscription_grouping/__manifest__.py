@@ -3,7 +3,7 @@
 {
     "name": "Subscription Grouping",
     "summary": "Bill all subscriptions of a customer on one date, in one invoice",
-    "version": "18.0.2.0.0",
+    "version": "18.0.3.0.0",
     "development_status": "Alpha",
     "category": "Subscription Management",
     "author": "subscription_grouping contributors",
@@ -24,6 +24,7 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/sale_subscription_group_preview_views.xml",
+        "wizard/sale_subscription_pause_views.xml",
         "report/sale_subscription_group_billing_report_views.xml",
     ],
     "demo": [

@@ -63,7 +63,7 @@ class Member:
     paid_through: date | None
     cadence: Cadence
     lines: tuple[Line, ...] = ()
-    paused: bool = False
+    is_paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def join_refusal(member, has_currency=True):
     """
     if not has_currency:
         return Reason.NO_CURRENCY
-    if member.paused:
+    if member.is_paused:
         return Reason.PAUSED
     if not member.cadence.alignable:
         return Reason.CADENCE
@@ -281,7 +281,7 @@ def next_run_date(members):
         (
             member.paid_through
             for member in members
-            if member.paid_through and not member.paused
+            if member.paid_through and not member.is_paused
         ),
         default=None,
     )
@@ -299,7 +299,7 @@ def plan_run(run_date, anchor, members, pending=()):
     items = []
     for member in members:
         start = member.paid_through
-        if member.paused or start is None or start > run_date:
+        if member.is_paused or start is None or start > run_date:
             continue
         if not anchor.is_aligned(start, member.cadence):
             raise ValueError(
@@ -411,7 +411,7 @@ def plan_resume(member, resume_date, anchor, unit, last_run=None):
     paused = (
         Period(member.paid_through, restart) if restart > member.paid_through else None
     )
-    rejoined = replace(member, paid_through=restart, paused=False)
+    rejoined = replace(member, paid_through=restart, is_paused=False)
     return Resume(restart, paused, plan_join(rejoined, anchor, unit, last_run))
 
 

@@ -33,11 +33,11 @@ QUARTERLY = Cadence(3, Unit.MONTH)
 YEARLY = Cadence(1, Unit.YEAR)
 
 
-def member(key, paid_through, *prices, cadence=MONTHLY, paused=False):
+def member(key, paid_through, *prices, cadence=MONTHLY, is_paused=False):
     lines = tuple(
         Line(f"{key}-{index}", Decimal(price)) for index, price in enumerate(prices)
     )
-    return Member(key, paid_through, cadence, lines, paused)
+    return Member(key, paid_through, cadence, lines, is_paused)
 
 
 def test_join_design_example():
@@ -119,7 +119,7 @@ def test_join_yearly_member_with_an_anchor_month():
         (member("E", date(2026, 11, 15)), Reason.NO_LINES),
         (member("N", None, "5.00"), Reason.NO_NEXT_DATE),
         (member("C", date(2026, 11, 15), "10.00", "-30.00"), Reason.NEGATIVE),
-        (member("P", date(2026, 11, 15), "10.00", paused=True), Reason.PAUSED),
+        (member("P", date(2026, 11, 15), "10.00", is_paused=True), Reason.PAUSED),
     ],
 )
 def test_join_refusals_carry_their_reason(subscription, reason):
@@ -127,7 +127,7 @@ def test_join_refusals_carry_their_reason(subscription, reason):
 
 
 def test_no_currency_comes_before_every_other_reason():
-    weekly = member("W", None, cadence=Cadence(1, Unit.WEEK), paused=True)
+    weekly = member("W", None, cadence=Cadence(1, Unit.WEEK), is_paused=True)
     assert join_refusal(weekly, has_currency=False) is Reason.NO_CURRENCY
     assert join_refusal(weekly) is Reason.PAUSED
     assert join_refusal(member("S", date(2026, 11, 15), "1"), has_currency=False) is (
@@ -164,7 +164,7 @@ def test_first_run_waits_for_pending_charges_and_none_without_a_member():
     assert run.charges == (pending,)
     assert run.total == Decimal("60.00") + pending.total
     assert plan_first_run(Anchor(1), [], [], [pending]) is None
-    paused = member("P", date(2026, 12, 1), "5.00", paused=True)
+    paused = member("P", date(2026, 12, 1), "5.00", is_paused=True)
     assert plan_first_run(Anchor(1), [paused], []) is None
 
 
@@ -185,7 +185,7 @@ def test_run_bills_due_members_and_pending_charges():
     anchor = Anchor(1)
     monthly = member("M", date(2026, 12, 1), "100.00")
     yearly = member("Y", date(2027, 6, 1), "1200.00", cadence=YEARLY)
-    paused = member("P", date(2026, 12, 1), "40.00", paused=True)
+    paused = member("P", date(2026, 12, 1), "40.00", is_paused=True)
     transition = plan_join(
         member("T", date(2026, 11, 15), "100.00"), anchor, CENT
     ).charge
@@ -245,7 +245,7 @@ def test_leave_on_or_after_the_paid_through_date_credits_nothing():
 
 
 def test_resume_after_the_paid_through_date_skips_the_pause_and_rejoins():
-    paused = member("S", date(2026, 12, 1), "100.00", paused=True)
+    paused = member("S", date(2026, 12, 1), "100.00", is_paused=True)
     resume = plan_resume(paused, date(2027, 2, 10), Anchor(1), CENT)
     assert resume.paused == Period(date(2026, 12, 1), date(2027, 2, 10))
     assert resume.join.old_date == date(2027, 2, 10)
@@ -255,7 +255,7 @@ def test_resume_after_the_paid_through_date_skips_the_pause_and_rejoins():
 
 
 def test_resume_before_the_pause_took_effect_changes_nothing():
-    paused = member("S", date(2026, 12, 1), "100.00", paused=True)
+    paused = member("S", date(2026, 12, 1), "100.00", is_paused=True)
     resume = plan_resume(paused, date(2026, 11, 20), Anchor(1), CENT)
     assert resume.paused is None
     assert resume.join == Move("S", date(2026, 12, 1), date(2026, 12, 1), None)

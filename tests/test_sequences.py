@@ -47,7 +47,7 @@ class Subscription:
     cadence: Cadence
     prices: dict
     paid_through: date
-    paused: bool = False
+    is_paused: bool = False
     closed_at: date | None = None
     member: bool = False
     billed: list = field(default_factory=list)
@@ -55,7 +55,7 @@ class Subscription:
 
     def as_member(self):
         lines = tuple(Line(key, price) for key, price in self.prices.items())
-        return Member(self.key, self.paid_through, self.cadence, lines, self.paused)
+        return Member(self.key, self.paid_through, self.cadence, lines, self.is_paused)
 
     @property
     def running(self):
@@ -93,7 +93,7 @@ class Ledger:
         """subscription_oca's own billing: one period from P, unanchored."""
         while (
             subscription.running
-            and not subscription.paused
+            and not subscription.is_paused
             and subscription.paid_through <= self.today
         ):
             end = subscription.paid_through + subscription.cadence.delta()
@@ -161,7 +161,7 @@ class Ledger:
         self.moves = {}
         for subscription in self.subscriptions:
             # a paused subscription joins when it resumes (rule 6)
-            if subscription.running and not subscription.paused:
+            if subscription.running and not subscription.is_paused:
                 self.join(subscription, immediate)
 
     def switch_off(self):
@@ -204,10 +204,10 @@ class Ledger:
 
     def pause(self, subscription):
         if subscription.running:
-            subscription.paused = True  # takes effect at P: paid days are kept
+            subscription.is_paused = True  # takes effect at P: paid days are kept
 
     def resume(self, subscription):
-        if not (subscription.running and subscription.paused):
+        if not (subscription.running and subscription.is_paused):
             return
         if self.grouped:
             resume = plan_resume(
@@ -215,7 +215,7 @@ class Ledger:
             )
             if resume.paused:
                 subscription.paused_spans.append(resume.paused)
-            subscription.paused = False
+            subscription.is_paused = False
             subscription.paid_through = resume.join.old_date
             if isinstance(resume.join, Refusal):
                 self.refused += 1
@@ -229,11 +229,11 @@ class Ledger:
                     Period(subscription.paid_through, restart)
                 )
             subscription.paid_through = restart
-            subscription.paused = False
+            subscription.is_paused = False
 
     def change_prices(self, subscription, prices):
         new_prices = dict(zip(subscription.prices, prices, strict=False))
-        if subscription.member and subscription.running and not subscription.paused:
+        if subscription.member and subscription.running and not subscription.is_paused:
             new_lines = tuple(Line(key, price) for key, price in new_prices.items())
             charge = plan_price_change(
                 subscription.as_member(), new_lines, self.today, self.anchor, UNIT

@@ -4,7 +4,9 @@ from . import account_move_line
 from . import ir_module_module
 from . import res_company
 from . import res_partner
+from . import subscription_grouping_failure
 from . import sale_subscription
+from . import sale_subscription_pause
 from . import sale_subscription_member
 from . import sale_subscription_lifecycle
 from . import sale_subscription_group

@@ -26,7 +26,7 @@ class IrModuleModule(models.Model):
         charges = Charge.search([("state", "=", "pending")])
         # the same for subscriptions
         Subscription = self.env["sale.subscription"].sudo()
-        paused = Subscription.search([("paused", "=", True)], order="id")
+        paused = Subscription.search([("is_paused", "=", True)], order="id")
         if not charges and not paused:
             return
         problems = []

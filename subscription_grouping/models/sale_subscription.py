@@ -2,9 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
 
-from subscription_grouping_core import Period, restart_date
+from subscription_grouping_core import Period
 
 # What only grouping managers change by hand; the module's own updates write
 # them as the system or as a manager.
@@ -62,13 +61,6 @@ class SaleSubscription(models.Model):
         tracking=True,
         help="Taken out of its group by hand: it does not join its customer's "
         "group again until it is added back.",
-    )
-    paused = fields.Boolean(
-        copy=False,
-        readonly=True,
-        tracking=True,
-        help="Not billed from its next invoice date on, until it is resumed. The "
-        "days already paid are still served.",
     )
     grouping_pending_amount = fields.Monetary(
         string="Pending Group Charges",
@@ -198,20 +190,21 @@ class SaleSubscription(models.Model):
                 # moved out of progress by hand (kanban): it leaves its group,
                 # and a pause means nothing any more
                 self.filtered("group_id")._leave_subscription_group()
-                if self.filtered("paused"):
-                    vals = dict(vals, paused=False)
+                if self.filtered("is_paused"):
+                    vals = dict(vals, is_paused=False, paused_until=False)
         res = super().write(vals)
         if vals.get("stage_id"):
             # a new subscription of a grouped customer joins when it starts
             self._get_joining_subscriptions()._join_subscription_group()
         return res
 
-    def _get_joining_subscriptions(self):
-        """Those of ``self`` that join their customer's group by themselves."""
+    def _get_joining_subscriptions(self, resumed=False):
+        """Those of ``self`` that join their customer's group by themselves
+        (``resumed``: those that would once resumed)."""
         return self.filtered(
             lambda sub: sub.in_progress
             and not sub.group_id
-            and not sub.paused
+            and (resumed or not sub.is_paused)
             and not sub.grouping_excluded
             and sub.partner_id.commercial_partner_id.subscription_grouping
         )
@@ -230,60 +223,6 @@ class SaleSubscription(models.Model):
             return
         self.check_access("write")
         self._leave_group(fields.Date.context_today(self), reason or False)
-
-    # -- pause and resume ----------------------------------------------------------
-    def action_pause(self):
-        """Stop billing from the next invoice date on; paid days are still served."""
-        to_pause = self.filtered(lambda sub: not sub.paused)
-        not_running = to_pause.filtered(lambda sub: not sub.in_progress)
-        if not_running:
-            raise UserError(
-                self.env._(
-                    "Only a subscription in progress can be paused: %(subscription)s.",
-                    subscription=not_running[0].display_name,
-                )
-            )
-        to_pause.paused = True
-        grouped = to_pause.filtered("group_id")
-        if grouped:
-            grouped._pause_in_group()
-        for sub in to_pause - grouped:
-            sub.message_post(
-                body=self.env._(
-                    "Paused: not billed from %(date)s on, until resumed.",
-                    date=format_date(self.env, sub.recurring_next_date),
-                )
-            )
-        return True
-
-    def action_resume(self):
-        """Bill again from max(next invoice date, today) (DESIGN, rule 6).
-
-        A member of a group joins it again by the join rule: a transition
-        covers the days up to the group's next billing day.
-        """
-        to_resume = self.filtered("paused")
-        resume_date = fields.Date.context_today(self)
-        grouped = to_resume.filtered("group_id")
-        if grouped:
-            grouped.check_access("write")
-            # sudo: the resume plans from the group's invoices (the user's
-            # record rules may hide some) and takes out a member that cannot
-            # join any more (group_id: managers only); its transition is
-            # billed with the user's own rights
-            grouped.sudo()._resume_in_group(resume_date)
-        for sub in to_resume - grouped:
-            restart = restart_date(sub.recurring_next_date, resume_date)
-            sub.write({"paused": False, "recurring_next_date": restart})
-            sub.message_post(
-                body=self.env._(
-                    "Resumed: billed again from %(date)s.",
-                    date=format_date(self.env, restart),
-                )
-            )
-        # a paused subscription of a grouped customer joins when it resumes
-        (to_resume - grouped)._get_joining_subscriptions()._join_subscription_group()
-        return True
 
     # -- by hand -------------------------------------------------------------------
     def action_remove_from_group(self):
@@ -344,11 +283,11 @@ class SaleSubscription(models.Model):
     def generate_invoice(self):
         # Grouped subscriptions are billed by their group, on its run dates;
         # paused ones not at all.
-        to_bill = self.filtered(lambda sub: not sub.group_id and not sub.paused)
+        to_bill = self.filtered(lambda sub: not sub.group_id and not sub.is_paused)
         return super(SaleSubscription, to_bill).generate_invoice() if to_bill else False
 
     def manual_invoice(self):
-        paused = self.filtered("paused")
+        paused = self.filtered("is_paused")
         if paused:
             raise UserError(
                 self.env._(

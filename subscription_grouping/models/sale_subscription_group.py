@@ -260,14 +260,14 @@ class SaleSubscriptionGroup(models.Model):
     @api.depends(
         "subscription_ids.recurring_next_date",
         "subscription_ids.in_progress",
-        "subscription_ids.paused",
+        "subscription_ids.is_paused",
     )
     def _compute_next_run_date(self):
         for group in self:
             dates = [
                 sub.recurring_next_date
                 for sub in group._get_running_members()
-                if not sub.paused
+                if not sub.is_paused
             ]
             group.next_run_date = min(dates, default=False)
 
@@ -276,7 +276,7 @@ class SaleSubscriptionGroup(models.Model):
         "anchor_day",
         "anchor_month",
         "subscription_ids.recurring_next_date",
-        "subscription_ids.paused",
+        "subscription_ids.is_paused",
     )
     def _compute_due_run_count(self):
         today = fields.Date.context_today(self)

@@ -90,7 +90,7 @@ class SaleSubscriptionGroup(models.Model):
             if (
                 sub.group_id != self
                 or not sub.in_progress
-                or sub.paused
+                or sub.is_paused
                 or sub.recurring_next_date != end
                 or later_charges
             ):

@@ -104,7 +104,8 @@ class SaleSubscriptionGroupEvent(models.Model):
     resume_date = fields.Date(
         string="Service Resumed On",
         help="For a resume: the day service restarts, max(next invoice date, resume "
-        "date); the paused days before it are not billed.",
+        "date); the paused days before it are not billed. For a pause: the day "
+        "the scheduled action resumes it, if one was set.",
     )
     amount = fields.Monetary(
         help="Total of the charges (or credits) this event created; for an "
@@ -114,7 +115,8 @@ class SaleSubscriptionGroupEvent(models.Model):
     price_after = fields.Monetary(help="For a price change: the period price after.")
     note = fields.Char(
         help="For a leave: the close reason; for a run put back or a credit note: "
-        "the document and what was done to it."
+        "the document and what was done to it; for a resume: whether the "
+        "scheduled action did it."
     )
     invoice_id = fields.Many2one(
         comodel_name="account.move",
@@ -201,6 +203,36 @@ class SaleSubscriptionGroupEvent(models.Model):
                 {res_id: Markup("<br/>").join(texts) for res_id, texts in lines.items()}
             )
 
+    def _get_resume_head(self, values):
+        """How a resume's sentence starts: by whom (the note) and from when."""
+        restart = format_date(self.env, self.resume_date)
+        if self.note:
+            return self.env._(
+                "%(subscription)s resumed (%(note)s), service from %(restart)s",
+                note=self.note,
+                restart=restart,
+                **values,
+            )
+        return self.env._(
+            "%(subscription)s resumed, service from %(restart)s",
+            restart=restart,
+            **values,
+        )
+
+    def _get_pause_summary(self, values):
+        if self.resume_date:
+            return self.env._(
+                "%(subscription)s paused until %(until)s: runs skip it from "
+                "%(old)s, the end of its paid period, until it is resumed.",
+                until=format_date(self.env, self.resume_date),
+                **values,
+            )
+        return self.env._(
+            "%(subscription)s paused: runs skip it from %(old)s, the end of its "
+            "paid period.",
+            **values,
+        )
+
     def _get_summary(self):
         """One sentence for the chatter: what happened, the dates and amounts."""
         self.ensure_one()
@@ -220,11 +252,7 @@ class SaleSubscriptionGroupEvent(models.Model):
         kind = self.kind
         if kind in ("join", "realign", "resume"):
             if kind == "resume":
-                head = _(
-                    "%(subscription)s resumed, service from %(restart)s",
-                    restart=format_date(self.env, self.resume_date),
-                    **values,
-                )
+                head = self._get_resume_head(values)
             elif kind == "realign":
                 head = _("%(subscription)s moved to the new billing day", **values)
             else:
@@ -258,11 +286,7 @@ class SaleSubscriptionGroupEvent(models.Model):
                 **values,
             )
         if kind == "pause":
-            return _(
-                "%(subscription)s paused: runs skip it from %(old)s, the end of its "
-                "paid period.",
-                **values,
-            )
+            return self._get_pause_summary(values)
         if kind == "price":
             prices = {
                 "before": self.currency_id.format(self.price_before),

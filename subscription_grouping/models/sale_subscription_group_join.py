@@ -90,7 +90,7 @@ class SaleSubscriptionGroup(models.Model):
 
     def _get_realign_members(self):
         """The members a change of billing day moves."""
-        return self._get_running_members().filtered(lambda sub: not sub.paused)
+        return self._get_running_members().filtered(lambda sub: not sub.is_paused)
 
     def _prepare_join_entry(self, sub, member, key, anchor):
         """The entry of ``sub`` joining this group (empty: the group of ``key``
@@ -179,7 +179,7 @@ class SaleSubscriptionGroup(models.Model):
                 or member.lines != entry.lines
                 or member.paid_through != entry.move.old_date
                 or sub.group_id.id != (entry.group if kind == "realign" else False)
-                or sub.paused
+                or sub.is_paused
             ):
                 changed |= Sub.browse(entry.subscription)
         moved_on._raise_moved_on()

@@ -16,13 +16,9 @@ import logging
 import time
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-
-from .sale_subscription_group import MANAGER_GROUP
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +39,11 @@ BILLING_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_billing_fail
 
 class SaleSubscriptionGroup(models.Model):
     _name = "sale.subscription.group"
-    _inherit = ["sale.subscription.group", "mail.activity.mixin"]
+    _inherit = [
+        "sale.subscription.group",
+        "mail.activity.mixin",
+        "subscription.grouping.failure",
+    ]
 
     billing_error = fields.Text(
         readonly=True,
@@ -231,11 +231,10 @@ class SaleSubscriptionGroup(models.Model):
     def _record_billing_failure(self, error):
         """Keep why the group could not be billed, tell its managers."""
         self.ensure_one()
+        message = self._get_failure_text(error)
         if isinstance(error, UserError | ValidationError):
-            message = error.args[0]
             _logger.warning("Billing group %s failed: %s", self.display_name, message)
         else:
-            message = f"{type(error).__name__}: {error}"
             _logger.exception("Billing group %s failed", self.display_name)
         # a group billing only charges left for the run has no run date: today
         run_date = self.next_run_date or fields.Date.context_today(self)
@@ -246,44 +245,15 @@ class SaleSubscriptionGroup(models.Model):
                 "billing_failed_on": fields.Date.context_today(self),
             }
         )
-        self._message_log(
-            body=Markup("<p>%s</p><p>%s</p>")
-            % (
-                self.env._(
-                    "The merged invoice for %(date)s could not be made; the group "
-                    "is billed again by the next scheduled run.",
-                    date=run_date,
-                ),
-                message,
-            )
+        self._notify_failure(
+            BILLING_FAILED_ACTIVITY,
+            self.env._(
+                "The merged invoice for %(date)s could not be made; the group "
+                "is billed again by the next scheduled run.",
+                date=run_date,
+            ),
+            message,
         )
-        self._schedule_billing_failure_activity(message)
-
-    def _schedule_billing_failure_activity(self, message):
-        """One open activity per failing group, for a grouping manager."""
-        activity_type = self.env.ref(BILLING_FAILED_ACTIVITY)
-        if self.activity_ids.filtered(
-            lambda activity: activity.activity_type_id == activity_type
-        ):
-            return
-        user = self._get_billing_failure_user()
-        if user:
-            self.activity_schedule(
-                BILLING_FAILED_ACTIVITY, user_id=user.id, note=message
-            )
-
-    def _get_billing_failure_user(self):
-        """Who is asked to look at a failed billing: the customer's
-        salesperson when a grouping manager, else the first manager of the
-        group's company."""
-        self.ensure_one()
-        managers = self.env.ref(MANAGER_GROUP).users.filtered(
-            lambda user: not user.share and self.company_id in user.company_ids
-        )
-        salesperson = self.partner_id.user_id
-        if salesperson in managers:
-            return salesperson
-        return managers.sorted("id")[:1]
 
     def _clear_billing_failure(self):
         failed = self.filtered("billing_error")
@@ -296,7 +266,6 @@ class SaleSubscriptionGroup(models.Model):
                 "billing_failed_on": False,
             }
         )
-        failed.activity_feedback(
-            [BILLING_FAILED_ACTIVITY],
-            feedback=self.env._("Billed by a later run."),
+        failed._close_failure_activities(
+            BILLING_FAILED_ACTIVITY, self.env._("Billed by a later run.")
         )

@@ -67,7 +67,8 @@ class SaleSubscription(models.Model):
         return events
 
     def _pause_in_group(self):
-        """Paused: the group's runs skip them from their paid-through date on."""
+        """Paused: the group's runs skip them from their paid-through date on
+        (until their resume date, when they have one)."""
         events = self.env["sale.subscription.group.event"]._record(
             [
                 EventRow(
@@ -76,6 +77,8 @@ class SaleSubscription(models.Model):
                     sub.id,
                     sub.recurring_next_date,
                     sub.recurring_next_date,
+                    None,
+                    {"resume_date": sub.paused_until},
                 )
                 for sub in self
             ]
@@ -83,13 +86,15 @@ class SaleSubscription(models.Model):
         events._log()
         return events
 
-    def _resume_in_group(self, resume_date):
-        """Resumed on ``resume_date`` (rule 6).
+    def _resume_in_group(self, resume_date, automatic=False):
+        """Resumed on ``resume_date`` (rule 6); ``automatic``: by the scheduled
+        action, on the resume date.
 
         ``[P, max(P, R))`` is never billed, and each member joins its group
         again by rule 1 from ``max(P, R)``; one that cannot join any more
         leaves with its reason.
         """
+        note = self.env._("automatically, on its resume date") if automatic else False
         rows, leave_rows, writes, left = [], [], [], self.browse()
         for sub in self:
             group = sub.group_id
@@ -115,7 +120,8 @@ class SaleSubscription(models.Model):
                         {
                             "group_id": False,
                             "grouping_refusal": resume.join.reason.value,
-                            "paused": False,
+                            "is_paused": False,
+                            "paused_until": False,
                             "recurring_next_date": resume.restart,
                         },
                     )
@@ -128,11 +134,22 @@ class SaleSubscription(models.Model):
                     "resume",
                     group,
                     resume.join,
-                    {"date_from": member.paid_through, "resume_date": resume.restart},
+                    {
+                        "date_from": member.paid_through,
+                        "resume_date": resume.restart,
+                        "note": note,
+                    },
                 )
             )
             writes.append(
-                (sub, {"recurring_next_date": resume.join.new_date, "paused": False})
+                (
+                    sub,
+                    {
+                        "recurring_next_date": resume.join.new_date,
+                        "is_paused": False,
+                        "paused_until": False,
+                    },
+                )
             )
         events = self.env["sale.subscription.group.event"]._record(rows + leave_rows)
         groups = left.group_id

@@ -64,7 +64,7 @@ class SaleSubscription(models.Model):
             paid_through,
             self._get_grouping_cadence(),
             lines,
-            self.paused,
+            self.is_paused,
         )
 
     def _get_grouping_price_snapshot(self):

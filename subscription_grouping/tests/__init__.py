@@ -26,3 +26,4 @@ from . import test_uninstall
 from . import test_trust
 from . import test_trust_actions
 from . import test_catch_up
+from . import test_pause_until

@@ -59,7 +59,7 @@ class BadInputCase(SubscriptionGroupingCase):
                     "group_id",
                     "grouping_refusal",
                     "grouping_excluded",
-                    "paused",
+                    "is_paused",
                     "in_progress",
                 ]
             ),

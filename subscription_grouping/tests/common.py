@@ -162,9 +162,12 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
         return subscription
 
     def _cron(self, day):
-        """The scheduled actions of a night, run on ``day``: subscription_oca's
-        own billing, then the groups' (all its batches), then sending."""
+        """The scheduled actions of a night, run on ``day``: the resume of
+        paused subscriptions due (all its batches), subscription_oca's own
+        billing, then the groups' (all its batches), then sending."""
         with freeze_time(day):
+            while self.env["sale.subscription"]._cron_resume_paused():
+                pass
             self.env["sale.subscription"].cron_subscription_management()
             Group = self.env["sale.subscription.group"]
             while Group._cron_bill():

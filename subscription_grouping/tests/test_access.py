@@ -70,7 +70,7 @@ class TestAccess(SubscriptionGroupingCase):
         with freeze_time("2026-11-20"):
             self.aligned.with_user(self.plain).action_pause()
             joined.close_subscription()
-        self.assertTrue(self.aligned.paused)
+        self.assertTrue(self.aligned.is_paused)
         self.assertFalse(self.joined.group_id)
         events = group.event_ids.sorted("id")[-2:]
         self.assertEqual(events.mapped("kind"), ["pause", "leave"])

@@ -278,7 +278,7 @@ class TestBadInputMembers(BadInputCase):
             paused,
             [
                 {
-                    "paused": False,
+                    "is_paused": False,
                     "grouping_refusal": False,
                     "recurring_next_date": d("2026-12-01"),
                 }

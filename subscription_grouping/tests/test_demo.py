@@ -55,7 +55,7 @@ class TestDemo(TransactionCase):
             self.assertEqual(sub.recurring_next_date.day, 1, sub.name)
             self.assertFalse(sub.grouping_refusal)
         # one paused member, skipped by the next merged invoice
-        self.assertEqual(members.filtered("paused"), self.lumen_quarterly)
+        self.assertEqual(members.filtered("is_paused"), self.lumen_quarterly)
         self.assertEqual(
             group.next_run_date,
             min((self.lumen_monthly | self.lumen_yearly).mapped("recurring_next_date")),
@@ -63,6 +63,11 @@ class TestDemo(TransactionCase):
         pause = group.event_ids.filtered(lambda event: event.kind == "pause")
         self.assertEqual(pause.subscription_id, self.lumen_quarterly)
         self.assertEqual(pause.date_from, self.lumen_quarterly.recurring_next_date)
+        # until two months after the install day, when the scheduled action
+        # resumes it
+        until = pause.create_date.date() + relativedelta(months=2)
+        self.assertEqual(self.lumen_quarterly.paused_until, until)
+        self.assertEqual(pause.resume_date, until)
 
     def test_grouped_customer_transitions(self):
         group = self.Group.search([("partner_id", "=", self.lumen.id)])

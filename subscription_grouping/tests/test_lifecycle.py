@@ -219,7 +219,7 @@ class TestLifecycle(SubscriptionGroupingCase):
             first.action_pause()
         with freeze_time("2026-11-12"):
             first.close_subscription()
-        self.assertFalse(first.paused)
+        self.assertFalse(first.is_paused)
         self.assertFalse(first.group_id)
         self.assertEqual(
             [kind for kind, *_rest in self._events(group)][-2:], ["pause", "leave"]
@@ -249,7 +249,7 @@ class TestLifecycle(SubscriptionGroupingCase):
         self._cron("2026-11-01")
         with freeze_time("2026-11-20"):
             paused.action_pause()
-        self.assertTrue(paused.paused)
+        self.assertTrue(paused.is_paused)
         self.assertEqual(paused.recurring_next_date, d("2026-12-01"))
         self._cron("2026-12-01")
         self._cron("2027-01-01")
@@ -260,7 +260,7 @@ class TestLifecycle(SubscriptionGroupingCase):
 
         with freeze_time("2027-02-10"):
             paused.action_resume()
-        self.assertFalse(paused.paused)
+        self.assertFalse(paused.is_paused)
         self.assertEqual(paused.recurring_next_date, d("2027-03-01"))
         resume = self._last_event(group)
         self.assertRecordValues(
@@ -296,7 +296,7 @@ class TestLifecycle(SubscriptionGroupingCase):
             first.sale_subscription_line_ids.unlink()
         with freeze_time("2026-12-10"):
             first.action_resume()
-        self.assertFalse(first.paused)
+        self.assertFalse(first.is_paused)
         self.assertFalse(first.group_id)
         self.assertEqual(first.grouping_refusal, "no_lines")
         self.assertEqual(first.recurring_next_date, d("2026-12-10"))

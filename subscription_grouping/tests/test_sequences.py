@@ -112,6 +112,7 @@ class TestSequences(SubscriptionGroupingCase):
             subscription_grouping_anchor_day=rng.choice([0, 0, 1, 15, 28, 30, 31]),
         )
         self.life = {}  # subscription: [start, end or None, paused spans]
+        self.scheduled_resumes = {}  # paused with a resume date: its P
         for _index in range(rng.randint(1, 3)):
             start = self.today - timedelta(days=rng.randrange(0, 45))
             sub = self._create_subscription(
@@ -180,11 +181,12 @@ class TestSequences(SubscriptionGroupingCase):
         bills one period per run)."""
         for _run in range(40):
             self._cron(self.today)
+            self._note_scheduled_resumes()
             due = [
                 sub
                 for sub in self._running()
                 if not sub.group_id
-                and not sub.paused
+                and not sub.is_paused
                 and sub.recurring_next_date <= self.today
             ]
             if not due:
@@ -226,18 +228,37 @@ class TestSequences(SubscriptionGroupingCase):
             sub.group_id.cancellation_policy == "credit" and self.today < paid_through
         )
         sub.close_subscription()
+        self.scheduled_resumes.pop(sub, None)
         self.life[sub][1] = self.today if credited else paid_through
 
     def _pause(self):
-        sub = self._pick(lambda sub: not sub.paused)
-        if sub:
+        sub = self._pick(lambda sub: not sub.is_paused)
+        if not sub:
+            return
+        if self.rng.random() < 0.5:
             sub.action_pause()
+            return
+        # with a resume date: the scheduled action resumes it on the first
+        # night on or after that date (see _note_scheduled_resumes)
+        until = self.today + timedelta(days=self.rng.randint(1, 90))
+        sub.action_pause(paused_until=until)
+        self.scheduled_resumes[sub] = sub.recurring_next_date
+
+    def _note_scheduled_resumes(self):
+        """The paused days of the subscriptions the scheduled action resumed
+        today: ``[P, max(P, today))``, as a resume by hand."""
+        for sub, paid_through in list(self.scheduled_resumes.items()):
+            if not sub.is_paused:
+                del self.scheduled_resumes[sub]
+                if self.today > paid_through:
+                    self.life[sub][2].append(Period(paid_through, self.today))
 
     def _resume(self):
-        sub = self._pick(lambda sub: sub.paused)
+        sub = self._pick(lambda sub: sub.is_paused)
         if not sub:
             return
         paid_through = sub.recurring_next_date
+        self.scheduled_resumes.pop(sub, None)
         sub.action_resume()
         if self.today > paid_through:
             self.life[sub][2].append(Period(paid_through, self.today))
@@ -344,7 +365,7 @@ class TestSequences(SubscriptionGroupingCase):
                 sub.display_name,
                 sub.recurring_next_date,
                 sub.group_id.display_name,
-                sub.paused,
+                sub.is_paused,
                 sub.stage_id.name,
                 self.life[sub],
             )

@@ -220,5 +220,5 @@ class TestMembersActionsByRole(TrustCase):
             with self.assertRaises(AccessError):
                 call()
         self.assertEqual(sub.group_id, group)
-        self.assertFalse(sub.paused)
+        self.assertFalse(sub.is_paused)
         self.assertEqual(len(group.event_ids), 1)

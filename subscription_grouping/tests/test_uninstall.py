@@ -20,8 +20,8 @@ class TestUninstall(SubscriptionGroupingCase):
         # main company, settled as it would be by hand
         cls.env["sale.subscription.group.charge"].sudo().search([]).unlink()
         cls.env["sale.subscription"].sudo().search(
-            [("paused", "=", True)]
-        ).paused = False
+            [("is_paused", "=", True)]
+        ).is_paused = False
         cls.customer.subscription_grouping_anchor_day = 1
         cls.joined = cls._create_subscription(
             cls.template_monthly, "2026-11-15", [100.0]
