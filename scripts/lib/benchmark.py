@@ -40,8 +40,6 @@ import pickle
 import pstats
 import resource
 import shutil
-import signal
-import subprocess
 import sys
 import time
 import traceback
@@ -51,9 +49,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import odoo_server
 import psycopg2
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from odoo_server import resident_mib, wait_until_serving
 
 # The real time.perf_counter, out of freezegun's reach: inside freeze_time
 # it stands still, and freezegun swaps every module attribute that is the
@@ -560,31 +560,11 @@ def due_count(cr, run_date):
     return cr.fetchone()[0]
 
 
-def odoo_server_command():
-    """How to start Odoo: its console script beside this interpreter when
-    there is one (a prefork server starts its long-polling process with
-    ``sys.argv[0]``, which ``-m odoo`` cannot re-run), else ``-m odoo``."""
-    script = Path(sys.executable).with_name("odoo")
-    if script.is_file():
-        return [sys.executable, str(script), "server"]
-    return [sys.executable, "-m", "odoo", "server"]
-
-
 def install_modules(args, db, modules):
     """Install ``modules`` in ``db`` with an Odoo of its own (not measured)."""
     release(db)
     log = REPO / ".tmp" / "benchmark" / f"install-{db}.log"
-    command = [
-        *odoo_server_command(),
-        *args.odoo_args,
-        f"--database={db}",
-        f"--init={modules}",
-        "--stop-after-init",
-        "--max-cron-threads=0",
-        f"--http-port={free_port()}",
-        f"--logfile={log}",
-    ]
-    subprocess.run(command, check=True, stdin=subprocess.DEVNULL)  # noqa: S603
+    odoo_server.install_modules(args.odoo_args, db, modules, log)
 
 
 def run_in_server(args, db, run_date, label, server_args, environ=None, timeout=1800):
@@ -614,20 +594,8 @@ def run_in_server(args, db, run_date, label, server_args, environ=None, timeout=
     release(db)
     log = REPO / ".tmp" / "benchmark" / f"server-{db}-{label.replace(' ', '-')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        *odoo_server_command(),
-        *args.odoo_args,
-        f"--database={db}",
-        f"--db-filter=^{db}$",
-        "--http-interface=127.0.0.1",
-        f"--http-port={free_port()}",
-        f"--logfile={log}",
-        "--log-level=info",
-        *server_args,
-    ]
-    server = subprocess.Popen(  # noqa: S603
-        command, stdin=subprocess.DEVNULL, env={**os.environ, **(environ or {})}
-    )
+    command = odoo_server.server_command(args.odoo_args, db, log, server_args)
+    server = odoo_server.start_server(command, environ)
     peak = 0.0
     left = groups
     conn = psycopg2.connect(
@@ -665,11 +633,7 @@ def run_in_server(args, db, run_date, label, server_args, environ=None, timeout=
             failed = cr.fetchone()[0]
     finally:
         conn.close()
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        odoo_server.stop_server(server)
     text = log.read_text(errors="replace")
     kills = sum(text.count(mark) for mark in LIMIT_MARKS)
     return ServerRun(label, seconds, invoices, groups, left, failed, peak, kills)
@@ -719,42 +683,8 @@ def bill_in_servers(args, grouped_db, run_date, n, m):
     return runs
 
 
-def wait_until_serving(server, command, timeout):
-    """Wait for the server's HTTP port to answer (its workers are up)."""
-    import urllib.request
-
-    port = next(arg for arg in command if arg.startswith("--http-port=")).split("=")[1]
-    deadline = CLOCK.perf_counter() + timeout
-    while CLOCK.perf_counter() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the Odoo server stopped at once: {command}")
-        with contextlib.suppress(OSError):
-            url = f"http://127.0.0.1:{port}/web/health"
-            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - loopback
-                return
-        time.sleep(0.5)
-    raise RuntimeError("the Odoo server did not answer")
-
-
 # what Odoo's prefork server logs when a limit stops a worker
 LIMIT_MARKS = ("time limit", "memory limit", "virtual real time limit")
-
-
-def resident_mib(process):
-    """The largest resident memory among ``process`` and its children."""
-    sizes = []
-    for proc in [process, *process.children(recursive=True)]:
-        with contextlib.suppress(Exception):
-            sizes.append(proc.memory_info().rss)
-    return max(sizes, default=0) / 2**20
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def print_server_runs(runs):

@@ -92,133 +92,151 @@ def environment(db):
 
 # ------------------------------------------------------------------ the book
 def build_book(db, customers, batch_size, rng):
-    """Customers with 1 to 4 subscriptions of mixed cadences and dates.
+    """The drill's book: its fixture, then ``customers`` customers whose
+    grouping is switched on on BOOK_START. Returns the first unpaid day of
+    each subscription, the grouped customers and the subscriptions made."""
+    env = environment(db)
+    try:
+        fixture = build_fixture(env, batch_size)
+        first_unpaid, grouped = add_customers(env, fixture, customers, BOOK_START, rng)
+        env.cr.commit()
+        return first_unpaid, grouped, len(first_unpaid)
+    finally:
+        env.cr.close()
 
-    Two grouped customers in three; grouping is switched on on BOOK_START,
-    each customer on its own billing day.
+
+def build_fixture(env, batch_size):
+    """A second company with its own chart and income account, a product, an
+    accountant with billing rights only, a pricelist, monthly and quarterly
+    templates of each invoicing mode; groups of ``batch_size`` per call."""
+    from odoo import Command
+
+    company = env.company
+    company_b = env["res.company"].create({"name": "Drill Company B"})
+    env["account.chart.template"].try_loading(
+        "generic_coa", company=company_b, install_demo=False
+    )
+    # one product for both companies, each booking it to its own income
+    product = env["product.product"].create(
+        {"name": "Drill Service", "type": "service", "taxes_id": [Command.clear()]}
+    )
+    for each in (company, company_b):
+        income = env["account.account"].create(
+            {
+                "name": f"Drill Sales {each.name}",
+                "code": "704100",
+                "account_type": "income",
+                "company_ids": [Command.set(each.ids)],
+            }
+        )
+        product.with_company(each).property_account_income_id = income
+    env["res.users"].create(
+        {
+            "name": "Drill Accountant",
+            "login": "drill_accountant",
+            "company_id": company.id,
+            "company_ids": [Command.set((company | company_b).ids)],
+            "groups_id": [Command.set([env.ref("account.group_account_invoice").id])],
+        }
+    )
+    pricelist = env["product.pricelist"].create(
+        {"name": "Drill", "currency_id": company.currency_id.id}
+    )
+    templates = env["sale.subscription.template"].create(
+        [
+            {
+                "name": name,
+                "recurring_interval": interval,
+                "recurring_rule_type": "months",
+                "invoicing_mode": mode,
+            }
+            for name, interval, mode in (
+                ("Drill Monthly", 1, "draft"),
+                ("Drill Monthly Posted", 1, "invoice"),
+                ("Drill Monthly Sent", 1, "invoice_send"),
+                ("Drill Quarterly", 3, "draft"),
+            )
+        ]
+    )
+    env["ir.config_parameter"].set_param(
+        "subscription_grouping.bill_batch_size", str(batch_size)
+    )
+    return {
+        "companies": company | company_b,
+        "product": product,
+        "pricelist": pricelist,
+        "templates": templates,
+    }
+
+
+def add_customers(env, fixture, count, start, rng, spread=60):
+    """``count`` customers with 1 to 4 subscriptions of mixed cadences, each
+    starting within ``spread`` days of ``start``.
+
+    Two customers in three are grouped on ``start``, each on its own billing
+    day; a customer in four bills from the second company. Returns the first
+    unpaid day of each new subscription and the number of grouped customers.
     """
     from odoo import Command
 
-    env = environment(db)
-    try:
-        company = env.company
-        company_b = env["res.company"].create({"name": "Drill Company B"})
-        env["account.chart.template"].try_loading(
-            "generic_coa", company=company_b, install_demo=False
-        )
-        # one product for both companies, each booking it to its own income
-        product = env["product.product"].create(
-            {"name": "Drill Service", "type": "service", "taxes_id": [Command.clear()]}
-        )
-        for each in (company, company_b):
-            income = env["account.account"].create(
+    company, company_b = fixture["companies"]
+    templates = fixture["templates"]
+    stage = env["sale.subscription.stage"].search(
+        [("type", "=", "in_progress")], order="sequence", limit=1
+    )
+    first = env["res.partner"].search_count([("name", "=like", "Drill Customer %")])
+    partners = env["res.partner"].create(
+        [
+            {
+                "name": f"Drill Customer {index:03d}",
+                "is_company": True,
+                "property_product_pricelist": fixture["pricelist"].id,
+            }
+            for index in range(first, first + count)
+        ]
+    )
+    vals_list, first_unpaid = [], []
+    for partner in partners:
+        template = templates[rng.randrange(len(templates))]
+        sub_company = company_b if partner.id % 4 == 0 else company
+        for _sub in range(rng.randint(1, 4)):
+            next_date = start + timedelta(days=rng.randrange(0, spread))
+            first_unpaid.append(next_date)
+            vals_list.append(
                 {
-                    "name": f"Drill Sales {each.name}",
-                    "code": "704100",
-                    "account_type": "income",
-                    "company_ids": [Command.set(each.ids)],
+                    "company_id": sub_company.id,
+                    "partner_id": partner.id,
+                    "template_id": template.id,
+                    "pricelist_id": fixture["pricelist"].id,
+                    "date_start": next_date,
+                    "recurring_next_date": next_date,
+                    "sale_subscription_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": fixture["product"].id,
+                                "price_unit": rng.choice((9.99, 49.0, 100.0)),
+                                "product_uom_qty": 1.0,
+                            }
+                        )
+                    ],
                 }
             )
-            product.with_company(each).property_account_income_id = income
-        env["res.users"].create(
-            {
-                "name": "Drill Accountant",
-                "login": "drill_accountant",
-                "company_id": company.id,
-                "company_ids": [Command.set((company | company_b).ids)],
-                "groups_id": [
-                    Command.set([env.ref("account.group_account_invoice").id])
-                ],
-            }
-        )
-        pricelist = env["product.pricelist"].create(
-            {"name": "Drill", "currency_id": company.currency_id.id}
-        )
-        templates = env["sale.subscription.template"].create(
-            [
+    subscriptions = env["sale.subscription"].create(vals_list)
+    with freeze_time(start):
+        subscriptions.write({"stage_id": stage.id})
+    for sub, next_date in zip(subscriptions, first_unpaid, strict=True):
+        sub.recurring_next_date = next_date
+    grouped = partners.filtered(lambda partner: partner.id % 3)
+    both = env.context | {"allowed_company_ids": fixture["companies"].ids}
+    with freeze_time(start):
+        for partner in grouped.with_context(both):
+            partner.write(
                 {
-                    "name": name,
-                    "recurring_interval": interval,
-                    "recurring_rule_type": "months",
-                    "invoicing_mode": mode,
+                    "subscription_grouping": True,
+                    "subscription_grouping_anchor_day": rng.choice((1, 15, 28)),
                 }
-                for name, interval, mode in (
-                    ("Drill Monthly", 1, "draft"),
-                    ("Drill Monthly Posted", 1, "invoice"),
-                    ("Drill Monthly Sent", 1, "invoice_send"),
-                    ("Drill Quarterly", 3, "draft"),
-                )
-            ]
-        )
-        stage = env["sale.subscription.stage"].search(
-            [("type", "=", "in_progress")], order="sequence", limit=1
-        )
-        partners = env["res.partner"].create(
-            [
-                {
-                    "name": f"Drill Customer {index:03d}",
-                    "is_company": True,
-                    "property_product_pricelist": pricelist.id,
-                }
-                for index in range(customers)
-            ]
-        )
-        vals_list, first_unpaid = [], []
-        for partner in partners:
-            template = templates[rng.randrange(len(templates))]
-            # a customer in four bills from the second company
-            sub_company = company_b if partner.id % 4 == 0 else company
-            for _sub in range(rng.randint(1, 4)):
-                next_date = BOOK_START + timedelta(days=rng.randrange(0, 60))
-                first_unpaid.append(next_date)
-                vals_list.append(
-                    {
-                        "company_id": sub_company.id,
-                        "partner_id": partner.id,
-                        "template_id": template.id,
-                        "pricelist_id": pricelist.id,
-                        "date_start": next_date,
-                        "recurring_next_date": next_date,
-                        "sale_subscription_line_ids": [
-                            Command.create(
-                                {
-                                    "product_id": product.id,
-                                    "price_unit": rng.choice((9.99, 49.0, 100.0)),
-                                    "product_uom_qty": 1.0,
-                                }
-                            )
-                        ],
-                    }
-                )
-        subscriptions = env["sale.subscription"].create(vals_list)
-        with freeze_time(BOOK_START):
-            subscriptions.write({"stage_id": stage.id})
-        for sub, next_date in zip(subscriptions, first_unpaid, strict=True):
-            sub.recurring_next_date = next_date
-        grouped = partners.filtered(lambda partner: partner.id % 3)
-        both = env.context | {"allowed_company_ids": (company | company_b).ids}
-        with freeze_time(BOOK_START):
-            for partner in grouped.with_context(both):
-                partner.write(
-                    {
-                        "subscription_grouping": True,
-                        "subscription_grouping_anchor_day": rng.choice((1, 15, 28)),
-                    }
-                )
-        env["ir.config_parameter"].set_param(
-            "subscription_grouping.bill_batch_size", str(batch_size)
-        )
-        env.cr.commit()
-        return (
-            {
-                sub.id: first
-                for sub, first in zip(subscriptions, first_unpaid, strict=True)
-            },
-            len(grouped),
-            len(subscriptions),
-        )
-    finally:
-        env.cr.close()
+            )
+    return dict(zip(subscriptions.ids, first_unpaid, strict=True)), len(grouped)
 
 
 # ------------------------------------------------------------------ workers
