@@ -1,7 +1,9 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import datetime
 from unittest.mock import patch
 
+from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo.tests import tagged
@@ -306,6 +308,40 @@ class TestRun(SubscriptionGroupingCase):
         self.assertEqual(invoice.subscription_group_send_state, "sent")
         self.assertFalse(invoice.subscription_group_send_error)
         self.assertEqual(len(self._invoices()), 1)
+
+    def test_a_run_with_invoices_to_send_calls_the_send_action_at_once(self):
+        sent = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        posted = self._create_template(
+            "Monthly posted", 1, "months", invoicing_mode="invoice"
+        )
+        self._create_subscription(posted, "2026-12-01", [20.0])
+        sent_sub = self._create_subscription(sent, "2027-01-01", [100.0])
+        self.customer.subscription_grouping = True
+        send_cron = self.env.ref(
+            "subscription_grouping.ir_cron_send_subscription_group_invoices"
+        )
+        Trigger = self.env["ir.cron.trigger"]
+        Group = self.env["sale.subscription.group"]
+        with freeze_time("2026-12-01 02:00:00"):
+            self.assertEqual(len(Group._cron_bill()), 1)
+        self.assertEqual(self._invoices().mapped("state"), ["posted"])
+        self.assertFalse(Trigger.search([("cron_id", "=", send_cron.id)]))
+
+        with freeze_time("2027-01-01 02:00:00"):
+            self.assertEqual(len(Group._cron_bill()), 2)
+        invoices = self._invoices()
+        self.assertEqual(len(invoices), 3)
+        to_send = invoices.filtered(
+            lambda move: move.subscription_group_send_state == "to_send"
+        )
+        self.assertEqual(to_send.subscription_group_id, sent_sub.group_id)
+        self.assertEqual(to_send.amount_untaxed, 100.0)
+        self.assertEqual(
+            Trigger.search([("cron_id", "=", send_cron.id)]).mapped("call_at"),
+            [datetime(2027, 1, 1, 2, 0)],
+        )
 
     def test_grouped_subscriptions_are_never_billed_on_their_own(self):
         subscription = self._create_subscription(
