@@ -6,6 +6,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -342,6 +343,42 @@ class TestRun(SubscriptionGroupingCase):
             Trigger.search([("cron_id", "=", send_cron.id)]).mapped("call_at"),
             [datetime(2027, 1, 1, 2, 0)],
         )
+
+    def test_invoices_to_send_are_sent_together_a_failing_one_alone(self):
+        template = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        other = self._create_customer("Second Customer")
+        self._create_subscription(template, "2026-12-01", [100.0])
+        self._create_subscription(template, "2026-12-01", [60.0], partner=other)
+        self.customer.subscription_grouping = True
+        other.subscription_grouping = True
+        calls = []
+
+        def send(sender, moves, **settings):
+            calls.append(moves.partner_id.mapped("name"))
+            if other in moves.partner_id:
+                raise UserError("no address to send to")
+
+        Send = type(self.env["account.move.send"])
+        with (
+            patch.object(Send, "_generate_and_send_invoices", send),
+            mute_logger("odoo.addons.subscription_grouping.models.account_move"),
+        ):
+            self._cron("2026-12-01")
+        self.assertEqual(
+            calls,
+            [
+                ["Grouping Customer", "Second Customer"],
+                ["Grouping Customer"],
+                ["Second Customer"],
+            ],
+            "the two together first, then each alone",
+        )
+        mine, others = self._invoices(), self._invoices(other)
+        self.assertEqual(mine.subscription_group_send_state, "sent")
+        self.assertEqual(others.subscription_group_send_state, "failed")
+        self.assertEqual(others.subscription_group_send_error, "no address to send to")
 
     def test_grouped_subscriptions_are_never_billed_on_their_own(self):
         subscription = self._create_subscription(
