@@ -1242,7 +1242,32 @@ def start_report_server(args, db, folder):
     ]
     server = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     wait_until_serving(server, command, 300)
-    return server, f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    warm_report_server(db, url)
+    return server, url
+
+
+REPORT_BUNDLES = ("web.report_assets_common", "web.report_assets_pdf")
+
+
+def warm_report_server(db, url):
+    """Ask the report server for a static file, then for the reports' style
+    sheets, one request at a time (setup): the first run measured must not
+    pay for compiling them, and the server's first static lookups, made by
+    several threads at once, can fail (Python 3.11: "AST constructor
+    recursion depth mismatch")."""
+    import urllib.request
+
+    with environment(db) as env:
+        paths = [
+            path
+            for bundle in REPORT_BUNDLES
+            for path in env["ir.qweb"]._get_asset_link_urls(bundle)
+        ]
+    release(db)
+    for path in ["/web/static/fonts/lato/Lato-Reg-webfont.woff", *paths]:
+        with urllib.request.urlopen(url + path, timeout=300) as answer:
+            answer.read()
 
 
 def measure_mode(args, n, m, mode, dbs, fixture, session, probe_too):
