@@ -156,32 +156,28 @@ class AccountMove(models.Model):
 
         Billing is already written when this runs: a send that fails (no PDF
         renderer, no mail server, ...) leaves the invoice posted and the
-        members' dates advanced, and is tried again by the next run.
+        members' dates advanced, and is tried again by the next run. The
+        invoices of one company and mail template are rendered and mailed
+        together (one wkhtmltopdf call for all their PDFs); when that fails,
+        each one is tried alone, so that only a failing invoice waits.
         """
-        sender = self.env["account.move.send"]
         failed_on = fields.Date.context_today(self)
         sent = self.browse()
-        for move in self:
-            settings = {"sending_methods": ["email"]}
-            template = move.subscription_group_id.invoice_mail_template_id
-            if template:
-                settings["mail_template"] = template
-            try:
-                with self.env.cr.savepoint():
-                    # rendered and mailed in the invoice's company, whatever
-                    # company the run works in
-                    sender.with_company(move.company_id)._generate_and_send_invoices(
-                        move.with_company(move.company_id),
-                        allow_raising=True,
-                        **settings,
-                    )
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                # another transaction changed the same rows: no failure of the
-                # sending; the caller's transaction is retried as a whole
-                raise
-            # Whatever breaks the rendering or the mailing must not undo the
-            # billing around it: the error is kept on the invoice and retried.
-            except Exception as error:  # noqa: BLE001
+        batches = self.grouped(
+            lambda move: (
+                move.company_id,
+                move.subscription_group_id.invoice_mail_template_id,
+            )
+        )
+        for moves in batches.values():
+            if len(moves) > 1 and not moves._try_send_subscription_group_invoices():
+                sent |= moves
+                continue
+            for move in moves:
+                error = move._try_send_subscription_group_invoices()
+                if not error:
+                    sent |= move
+                    continue
                 _logger.warning(
                     "Sending merged invoice %s failed: %s", move.name, error
                 )
@@ -192,8 +188,6 @@ class AccountMove(models.Model):
                         "subscription_group_send_failed_on": failed_on,
                     }
                 )
-            else:
-                sent |= move
         sent.write(
             {
                 "subscription_group_send_state": "sent",
@@ -201,6 +195,33 @@ class AccountMove(models.Model):
                 "subscription_group_send_failed_on": False,
             }
         )
+
+    def _try_send_subscription_group_invoices(self):
+        """Render and mail these invoices of one company and mail template in
+        a savepoint: None when sent, else the error (nothing of it kept)."""
+        company = self.company_id
+        settings = {"sending_methods": ["email"]}
+        template = self.subscription_group_id.invoice_mail_template_id
+        if template:
+            settings["mail_template"] = template
+        try:
+            with self.env.cr.savepoint():
+                # rendered and mailed in the invoices' company, whatever
+                # company the run works in
+                self.env["account.move.send"].with_company(
+                    company
+                )._generate_and_send_invoices(
+                    self.with_company(company), allow_raising=True, **settings
+                )
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # another transaction changed the same rows: no failure of the
+            # sending; the caller's transaction is retried as a whole
+            raise
+        # Whatever breaks the rendering or the mailing must not undo the
+        # billing around it: the error is kept on the invoice and retried.
+        except Exception as error:  # noqa: BLE001
+            return error
+        return None
 
     # -- creation with precomputed journal items --------------------------------
     # account.move.create creates the invoice lines, then re-synchronises the

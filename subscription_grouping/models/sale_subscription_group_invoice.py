@@ -17,6 +17,7 @@ from subscription_grouping_core import plan_catch_up, plan_run
 from ..locking import lock_free_rows
 
 BILLING_GROUP = "account.group_account_invoice"
+SEND_CRON = "subscription_grouping.ir_cron_send_subscription_group_invoices"
 
 
 class SaleSubscriptionGroup(models.Model):
@@ -361,7 +362,8 @@ class SaleSubscriptionGroup(models.Model):
     @api.model
     def _create_account_invoices(self, vals_list):
         """Create the group's invoices of ``vals_list`` in one batch, then post
-        them and queue their sending, by each group's invoicing mode."""
+        them and queue their sending, by each group's invoicing mode: the
+        sending action is called once this transaction commits."""
         # No creation message, tracking or follower subscription per invoice
         # (the group's chatter links each one): a third of the queries of a
         # run. Posting and sending then run in the caller's context.
@@ -384,9 +386,13 @@ class SaleSubscriptionGroup(models.Model):
             lambda move: move.subscription_group_id.invoicing_mode != "draft"
         )
         to_post.action_post()
-        to_post.filtered(
+        to_send = to_post.filtered(
             lambda move: move.subscription_group_id.invoicing_mode == "invoice_send"
-        ).subscription_group_send_state = "to_send"
+        )
+        if to_send:
+            to_send.subscription_group_send_state = "to_send"
+            # mailed right after the bill run, not up to an hour later
+            self.env.ref(SEND_CRON)._trigger()
         return invoices
 
     def _log_run(self, plans, invoices):

@@ -1,9 +1,12 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import datetime
 from unittest.mock import patch
 
+from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -306,6 +309,76 @@ class TestRun(SubscriptionGroupingCase):
         self.assertEqual(invoice.subscription_group_send_state, "sent")
         self.assertFalse(invoice.subscription_group_send_error)
         self.assertEqual(len(self._invoices()), 1)
+
+    def test_a_run_with_invoices_to_send_calls_the_send_action_at_once(self):
+        sent = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        posted = self._create_template(
+            "Monthly posted", 1, "months", invoicing_mode="invoice"
+        )
+        self._create_subscription(posted, "2026-12-01", [20.0])
+        sent_sub = self._create_subscription(sent, "2027-01-01", [100.0])
+        self.customer.subscription_grouping = True
+        send_cron = self.env.ref(
+            "subscription_grouping.ir_cron_send_subscription_group_invoices"
+        )
+        Trigger = self.env["ir.cron.trigger"]
+        Group = self.env["sale.subscription.group"]
+        with freeze_time("2026-12-01 02:00:00"):
+            self.assertEqual(len(Group._cron_bill()), 1)
+        self.assertEqual(self._invoices().mapped("state"), ["posted"])
+        self.assertFalse(Trigger.search([("cron_id", "=", send_cron.id)]))
+
+        with freeze_time("2027-01-01 02:00:00"):
+            self.assertEqual(len(Group._cron_bill()), 2)
+        invoices = self._invoices()
+        self.assertEqual(len(invoices), 3)
+        to_send = invoices.filtered(
+            lambda move: move.subscription_group_send_state == "to_send"
+        )
+        self.assertEqual(to_send.subscription_group_id, sent_sub.group_id)
+        self.assertEqual(to_send.amount_untaxed, 100.0)
+        self.assertEqual(
+            Trigger.search([("cron_id", "=", send_cron.id)]).mapped("call_at"),
+            [datetime(2027, 1, 1, 2, 0)],
+        )
+
+    def test_invoices_to_send_are_sent_together_a_failing_one_alone(self):
+        template = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        other = self._create_customer("Second Customer")
+        self._create_subscription(template, "2026-12-01", [100.0])
+        self._create_subscription(template, "2026-12-01", [60.0], partner=other)
+        self.customer.subscription_grouping = True
+        other.subscription_grouping = True
+        calls = []
+
+        def send(sender, moves, **settings):
+            calls.append(moves.partner_id.mapped("name"))
+            if other in moves.partner_id:
+                raise UserError("no address to send to")
+
+        Send = type(self.env["account.move.send"])
+        with (
+            patch.object(Send, "_generate_and_send_invoices", send),
+            mute_logger("odoo.addons.subscription_grouping.models.account_move"),
+        ):
+            self._cron("2026-12-01")
+        self.assertEqual(
+            calls,
+            [
+                ["Grouping Customer", "Second Customer"],
+                ["Grouping Customer"],
+                ["Second Customer"],
+            ],
+            "the two together first, then each alone",
+        )
+        mine, others = self._invoices(), self._invoices(other)
+        self.assertEqual(mine.subscription_group_send_state, "sent")
+        self.assertEqual(others.subscription_group_send_state, "failed")
+        self.assertEqual(others.subscription_group_send_error, "no address to send to")
 
     def test_grouped_subscriptions_are_never_billed_on_their_own(self):
         subscription = self._create_subscription(
