@@ -18,10 +18,11 @@ switched on weeks ago), wakes the cron worker as Odoo's triggers do
 the server bills: SIGKILL of the cron worker or of a worker running a bill
 job, ``pg_terminate_backend`` of the connection of a worker running a batch
 or a bill job (PostgreSQL stays up), and once per mode an immediate restart
-of PostgreSQL. The server's processes are found from the database:
-Odoo 18 names each connection ``odoo-<pid>`` (``application_name``), the
-cron worker is the one listening on ``cron_trigger``, and queue_job records
-the pid of the worker running a job.
+of PostgreSQL. The server's processes are found from outside: Odoo 18 names
+each connection ``odoo-<pid>`` (``application_name``; the workers' registry
+cursors carry the master's pid, as the master loads the registry before it
+forks), the cron worker is the child that lowered its priority, and
+queue_job records the pid of the worker running a job.
 
 While groups are left the drill only sends the NOTIFY Odoo's triggers send
 (every 2 seconds): it wakes an idle cron worker earlier than its one-minute
@@ -238,8 +239,13 @@ def kill(pid):
 
 def drop_connection(watch, server, rng):
     """pg_terminate_backend of a worker's connection in a batch or a job: the
-    cron worker's (not the one holding its ir_cron row), or a job worker's."""
+    cron worker's (not the one holding its ir_cron row), or a job worker's.
+
+    The master preloads the database's registry before it forks, so the
+    workers' registry cursors carry the master's pid in their name: those
+    are the connections that bill."""
     pids = watch.job_workers(children_of(server)) or cron_workers(server)
+    pids = set(pids) | {server.pid}
     backends = [
         backend
         for backend, _pid, state, query in watch.odoo_backends(pids)
