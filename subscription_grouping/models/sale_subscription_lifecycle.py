@@ -99,13 +99,7 @@ class SaleSubscription(models.Model):
         for sub in self:
             group = sub.group_id
             member = sub._get_grouping_member()
-            resume = plan_resume(
-                member,
-                resume_date,
-                group._get_anchor(),
-                sub._get_grouping_rounding(),
-                group._get_last_run_date(),
-            )
+            resume = sub._plan_resume_in_group(member, resume_date)
             if isinstance(resume.join, Refusal):
                 left |= sub
                 leave_rows.append(
@@ -160,6 +154,19 @@ class SaleSubscription(models.Model):
             events.charge_ids
         )
         return events
+
+    def _plan_resume_in_group(self, member, resume_date):
+        """The core's plan of this member's resume on ``resume_date``: its
+        restart and its return to its group by the join rule."""
+        self.ensure_one()
+        group = self.group_id
+        return plan_resume(
+            member,
+            resume_date,
+            group._get_anchor(),
+            self._get_grouping_rounding(),
+            group._get_last_run_date(),
+        )
 
     def _reprice_in_group(self, before, change_date):
         """New line prices of grouped subscriptions (rule 7).

@@ -19,7 +19,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import format_date
 
-from subscription_grouping_core import Refusal, plan_resume, restart_date
+from subscription_grouping_core import Refusal, restart_date
 
 _logger = logging.getLogger(__name__)
 
@@ -182,13 +182,7 @@ class SaleSubscription(models.Model):
                 "refusal": None,
             }
             if group:
-                resume = plan_resume(
-                    member,
-                    resume_date,
-                    group._get_anchor(),
-                    sub._get_grouping_rounding(),
-                    group._get_last_run_date(),
-                )
+                resume = sub._plan_resume_in_group(member, resume_date)
                 if isinstance(resume.join, Refusal):
                     preview.update(
                         group=Group, refusal=resume.join.reason.value, next_date=None
