@@ -1,6 +1,7 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import time
 
 from odoo import Command, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -9,6 +10,10 @@ from odoo.tools import SQL, format_date
 from ..locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
+
+SEND_BATCH_SIZE_PARAM = "subscription_grouping.send_batch_size"
+# invoices rendered in one wkhtmltopdf call and mailed in one transaction
+DEFAULT_SEND_BATCH_SIZE = 10
 
 # Product line fields the fast path reads from the values, never computes:
 # a line missing one of them is left to Odoo's computes (standard path).
@@ -121,11 +126,17 @@ class AccountMove(models.Model):
         return res
 
     @api.model
-    def _cron_send_subscription_group_invoices(self, limit=50):
-        """Scheduled action: send one batch of merged invoices by email.
+    def _cron_send_subscription_group_invoices(self, batch_size=None):
+        """Scheduled action: send batches of merged invoices by email for a
+        few seconds, and return the invoices taken.
 
-        Invoices whose sending failed are tried again on a later day, not in
-        the same run: the cron runner calls again while invoices are left.
+        Rendering PDFs is slow (a second or two each): a call takes batches
+        of ``subscription_grouping.send_batch_size`` invoices, each rendered
+        and mailed together, until ``subscription_grouping.bill_call_seconds``
+        are spent, so that a call stays far inside the cron worker's time
+        limit and a killed one loses little. The runner commits after each
+        call and calls again while invoices are left. Invoices whose sending
+        failed are tried again on a later day, not in the same run.
         """
         today = fields.Date.context_today(self)
         domain = [
@@ -139,17 +150,31 @@ class AccountMove(models.Model):
             ("subscription_group_send_failed_on", "=", False),
             ("subscription_group_send_failed_on", "<", today),
         ]
-        # two runs at once (a second worker, a manual call) send each invoice
-        # once: the one that locks it
-        moves = lock_free_rows(self.search(domain, limit=limit, order="id"))
-        moves._send_subscription_group_invoices()
+        Group = self.env["sale.subscription.group"]
+        batch_size = batch_size or Group._get_bill_setting(
+            SEND_BATCH_SIZE_PARAM, DEFAULT_SEND_BATCH_SIZE, 1
+        )
+        deadline = time.monotonic() + Group._get_bill_call_seconds()
+        taken = self.browse()
+        while True:
+            # two runs at once (a second worker, a manual call) send each
+            # invoice once: the one that locks it
+            moves = lock_free_rows(
+                self.search(
+                    domain + [("id", "not in", taken.ids)], limit=batch_size, order="id"
+                )
+            )
+            moves._send_subscription_group_invoices()
+            taken |= moves
+            if not moves or time.monotonic() >= deadline:
+                break
         remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(moves), remaining=remaining)
-        if moves and remaining:
+        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
+        if taken and remaining:
             self.env.ref(
                 "subscription_grouping.ir_cron_send_subscription_group_invoices"
             )._trigger()
-        return moves
+        return taken
 
     def _send_subscription_group_invoices(self):
         """Send each merged invoice by email, recording failures for a retry.

@@ -12,6 +12,8 @@ from odoo.tools import mute_logger
 
 from .common import SubscriptionGroupingCase, d
 
+MOVE_MODULE = "odoo.addons.subscription_grouping.models.account_move"
+
 
 class WorkerKilled(BaseException):
     """The billing process dies (SIGKILL, out of memory) half way."""
@@ -292,7 +294,7 @@ class TestRun(SubscriptionGroupingCase):
                 "_generate_and_send_invoices",
                 side_effect=OSError("no PDF renderer"),
             ),
-            mute_logger("odoo.addons.subscription_grouping.models.account_move"),
+            mute_logger(MOVE_MODULE),
         ):
             self._cron("2026-12-01")
             self._cron("2026-12-01")
@@ -363,7 +365,7 @@ class TestRun(SubscriptionGroupingCase):
         Send = type(self.env["account.move.send"])
         with (
             patch.object(Send, "_generate_and_send_invoices", send),
-            mute_logger("odoo.addons.subscription_grouping.models.account_move"),
+            mute_logger(MOVE_MODULE),
         ):
             self._cron("2026-12-01")
         self.assertEqual(
@@ -379,6 +381,68 @@ class TestRun(SubscriptionGroupingCase):
         self.assertEqual(mine.subscription_group_send_state, "sent")
         self.assertEqual(others.subscription_group_send_state, "failed")
         self.assertEqual(others.subscription_group_send_error, "no address to send to")
+
+    def test_a_send_call_takes_batches_until_its_seconds_are_spent(self):
+        """PDFs are slow to render: a call sends small batches for a few
+        seconds, so that it stays far inside the cron worker's time limit."""
+        template = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        customers = [self.customer] + [
+            self._create_customer(f"Sent Customer {index}") for index in range(4)
+        ]
+        for index, customer in enumerate(customers):
+            self._create_subscription(
+                template, "2026-12-01", [100.0 + index], partner=customer
+            )
+            customer.subscription_grouping = True
+        with freeze_time("2026-12-01 02:00:00"):
+            self.env["sale.subscription.group"]._cron_bill()
+        Move = self.env["account.move"]
+        invoices = Move.search(
+            [("subscription_group_send_state", "=", "to_send")], order="id"
+        )
+        self.assertEqual(len(invoices), 5)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "subscription_grouping.send_batch_size", "2"
+        )
+        send_cron = self.env.ref(
+            "subscription_grouping.ir_cron_send_subscription_group_invoices"
+        )
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": send_cron.id, "done": 0, "remaining": 0}
+        )
+        batches = []
+
+        def send(sender, moves, **settings):
+            batches.append(moves)
+
+        Send = type(self.env["account.move.send"])
+        # the call starts at 100 s; its first batch ends at 103 s, its second
+        # at 106 s, past the 5 seconds of a call: no third batch
+        clock = iter([100.0, 103.0, 106.0])
+        with (
+            freeze_time("2026-12-01 03:00:00"),
+            patch.object(Send, "_generate_and_send_invoices", send),
+            patch(f"{MOVE_MODULE}.time.monotonic", lambda: next(clock)),
+        ):
+            taken = Move.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_send_subscription_group_invoices()
+        self.assertEqual(taken, invoices[:4])
+        self.assertEqual(batches, [invoices[:2], invoices[2:4]])
+        self.assertEqual((progress.done, progress.remaining), (4, 1))
+        self.assertEqual(
+            invoices.mapped("subscription_group_send_state"),
+            ["sent", "sent", "sent", "sent", "to_send"],
+        )
+        self.assertEqual(
+            self.env["ir.cron.trigger"]
+            .search([("cron_id", "=", send_cron.id)])
+            .mapped("call_at"),
+            [datetime(2026, 12, 1, 2, 0), datetime(2026, 12, 1, 3, 0)],
+            "the bill run's trigger, then the call's own for the invoice left",
+        )
 
     def test_grouped_subscriptions_are_never_billed_on_their_own(self):
         subscription = self._create_subscription(
