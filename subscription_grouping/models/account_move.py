@@ -126,7 +126,7 @@ class AccountMove(models.Model):
         return res
 
     @api.model
-    def _cron_send_subscription_group_invoices(self, batch_size=None):
+    def _cron_send_subscription_group_invoices(self):
         """Scheduled action: send batches of merged invoices by email for a
         few seconds, and return the invoices taken.
 
@@ -151,7 +151,7 @@ class AccountMove(models.Model):
             ("subscription_group_send_failed_on", "<", today),
         ]
         Group = self.env["sale.subscription.group"]
-        batch_size = batch_size or Group._get_bill_setting(
+        batch_size = Group._get_bill_setting(
             SEND_BATCH_SIZE_PARAM, DEFAULT_SEND_BATCH_SIZE, 1
         )
         deadline = time.monotonic() + Group._get_bill_call_seconds()
