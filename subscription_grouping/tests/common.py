@@ -97,6 +97,25 @@ class SubscriptionGroupingCase(AccountTestInvoicingCommon):
             }
         )
 
+    def _create_legacy_product(self, price):
+        """A product whose income account, 700099 Old Revenue, a test can
+        deprecate to make billing fail: returns (product, account)."""
+        account = self.company_data["default_account_revenue"].copy(
+            {"name": "Old Revenue", "code": "700099"}
+        )
+        product = self.env["product.product"].create(
+            {
+                "name": "Legacy Hosting",
+                "type": "service",
+                # a line takes the product's price when its product changes
+                "list_price": price,
+                "company_id": self.env.company.id,
+                "taxes_id": [Command.clear()],
+                "property_account_income_id": account.id,
+            }
+        )
+        return product, account
+
     @classmethod
     def _create_template(cls, name, interval, rule_type, **vals):
         return cls.env["sale.subscription.template"].create(

@@ -5,7 +5,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from psycopg2.errors import SerializationFailure
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -246,20 +246,7 @@ class TestBillRun(SubscriptionGroupingCase):
             self.assertExactCoverage(subscription, d("2026-12-01"), d("2027-01-01"))
 
     def test_a_failing_group_fails_alone_is_recorded_and_retried_the_next_day(self):
-        account = self.company_data["default_account_revenue"].copy(
-            {"name": "Old Revenue", "code": "700099"}
-        )
-        product = self.env["product.product"].create(
-            {
-                "name": "Legacy Hosting",
-                "type": "service",
-                # the line takes the product's price when its product changes
-                "list_price": 102.0,
-                "company_id": self.env.company.id,
-                "taxes_id": [Command.clear()],
-                "property_account_income_id": account.id,
-            }
-        )
+        product, account = self._create_legacy_product(102.0)
         failing = self.subscriptions[2]
         failing.sale_subscription_line_ids.product_id = product
         self.assertEqual(

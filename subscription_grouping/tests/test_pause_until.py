@@ -2,7 +2,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -296,19 +295,7 @@ class TestPauseUntilFailure(PauseCase):
         template = self._create_template(
             "Monthly posted", 1, "months", invoicing_mode="invoice"
         )
-        account = self.company_data["default_account_revenue"].copy(
-            {"name": "Old Revenue", "code": "700099"}
-        )
-        legacy = self.env["product.product"].create(
-            {
-                "name": "Legacy Hosting",
-                "type": "service",
-                "list_price": 31.0,
-                "company_id": self.env.company.id,
-                "taxes_id": [Command.clear()],
-                "property_account_income_id": account.id,
-            }
-        )
+        legacy, account = self._create_legacy_product(31.0)
         failing = self._create_subscription(template, "2026-12-01", [31.0])
         failing.sale_subscription_line_ids.product_id = legacy
         fine = self._create_subscription(template, "2026-12-01", [62.0])
