@@ -1249,15 +1249,13 @@ def measure_mode(args, n, m, mode, dbs, fixture, session, probe_too):
     release(mode_db)
     ungrouped = renewal_ungrouped = None
     baseline_note = None
-    if args.grouped_only:
-        pass
-    elif args.baseline_once:
+    if args.baseline_once and not args.grouped_only:
         ungrouped, baseline_note = measure_baseline_once(
             session, copy_a, run_date, n, m, mode, sink
         )
         renewal_ungrouped = ungrouped
         release(copy_a)
-    else:
+    elif not args.grouped_only:
         say(f"{n}:{m} {mode}: ungrouped runs in {copy_a}")
         ungrouped, renewal_ungrouped = run_ungrouped(copy_a, run_date, n, sink)
         release(copy_a)
