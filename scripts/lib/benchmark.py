@@ -590,7 +590,8 @@ def run_grouped(db, run_date, subscriptions, profile_to=None, sink=None, floor=T
         subscriptions,
         GroupedNight(next_month),
         renewal_groups,
-        sink=sink,
+        profile_to and profile_to.with_name(profile_to.stem + "-renewal.prof"),
+        sink,
     )
     return side, renewal, floor, setup_seconds, grouped
 
@@ -1160,12 +1161,12 @@ def print_summary(summaries):
     )
 
 
-def print_profile(path, n, m):
+def print_profile(path, n, m, run):
     out = io.StringIO()
     stats = pstats.Stats(str(path), stream=out)
     stats.sort_stats("cumulative").print_stats(25)
     stats.sort_stats("tottime").print_stats(15)
-    print(f"\n== profile of the grouped run, {n}:{m} (saved in {path})")
+    print(f"\n== profile of the grouped {run}, {n}:{m} (saved in {path})")
     print(out.getvalue())
 
 
@@ -1296,7 +1297,7 @@ def measure_mode(args, n, m, mode, dbs, fixture, session, probe_too):
         f"renewal one month later, {next_month}", renewal_ungrouped, renewal, None, mode
     )
     if profile_to:
-        print("\n(grouped run profiled: its time includes cProfile's overhead)")
+        print("\n(grouped runs profiled: their times include cProfile's overhead)")
     print_checks(n, ungrouped, grouped, grouped_subs, mode)
     print_targets(
         n,
@@ -1314,7 +1315,10 @@ def measure_mode(args, n, m, mode, dbs, fixture, session, probe_too):
         print_server_documents(server_runs, n)
         print_queue_job_targets(server_runs, n, m)
     if profile_to:
-        print_profile(profile_to, n, m)
+        print_profile(profile_to, n, m, "first run")
+        print_profile(
+            profile_to.with_name(profile_to.stem + "-renewal.prof"), n, m, "renewal"
+        )
     session.summaries += [
         Summary((n, m), mode, "first run", ungrouped, grouped),
         Summary((n, m), mode, "renewal", renewal_ungrouped, renewal),
