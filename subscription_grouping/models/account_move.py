@@ -1,11 +1,15 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import functools
 import logging
+import subprocess
 import time
 
 from odoo import Command, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, format_date
+
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
 from ..locking import lock_free_rows
 
@@ -14,6 +18,25 @@ _logger = logging.getLogger(__name__)
 SEND_BATCH_SIZE_PARAM = "subscription_grouping.send_batch_size"
 # invoices rendered in one wkhtmltopdf call and mailed in one transaction
 DEFAULT_SEND_BATCH_SIZE = 10
+
+
+@functools.cache
+def wkhtmltopdf_marks_documents():
+    """Whether this server's wkhtmltopdf writes the outlines by which Odoo
+    splits one PDF of several invoices: only builds with patched Qt do. With
+    another build, Odoo refuses a batch whose invoices run over a page, after
+    rendering it: each invoice is better rendered alone from the start."""
+    try:
+        version = subprocess.run(
+            [_get_wkhtmltopdf_bin(), "--version"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return b"patched qt" in version.lower()
+
 
 # Product line fields the fast path reads from the values, never computes:
 # a line missing one of them is left to Odoo's computes (standard path).
@@ -138,23 +161,25 @@ class AccountMove(models.Model):
         call and calls again while invoices are left. Invoices whose sending
         failed are tried again on a later day, not in the same run.
         """
-        today = fields.Date.context_today(self)
-        domain = [
-            # a cancelled invoice (its run put back) is not sent
-            ("state", "=", "posted"),
-            "|",
-            ("subscription_group_send_state", "=", "to_send"),
-            "&",
-            ("subscription_group_send_state", "=", "failed"),
-            "|",
-            ("subscription_group_send_failed_on", "=", False),
-            ("subscription_group_send_failed_on", "<", today),
-        ]
-        Group = self.env["sale.subscription.group"]
-        batch_size = Group._get_bill_setting(
-            SEND_BATCH_SIZE_PARAM, DEFAULT_SEND_BATCH_SIZE, 1
+        domain = self._get_subscription_group_send_domain()
+        taken = self._cron_send_step(domain)
+        remaining = self.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
+        if taken and remaining:
+            self.env.ref(
+                "subscription_grouping.ir_cron_send_subscription_group_invoices"
+            )._trigger()
+        return taken
+
+    @api.model
+    def _cron_send_step(self, domain):
+        """Send the batches of invoices of ``domain`` of one call, and return
+        the invoices taken."""
+        batch_size = self._get_send_batch_size()
+        deadline = (
+            time.monotonic()
+            + self.env["sale.subscription.group"]._get_bill_call_seconds()
         )
-        deadline = time.monotonic() + Group._get_bill_call_seconds()
         taken = self.browse()
         while True:
             # two runs at once (a second worker, a manual call) send each
@@ -167,14 +192,32 @@ class AccountMove(models.Model):
             moves._send_subscription_group_invoices()
             taken |= moves
             if not moves or time.monotonic() >= deadline:
-                break
-        remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
-        if taken and remaining:
-            self.env.ref(
-                "subscription_grouping.ir_cron_send_subscription_group_invoices"
-            )._trigger()
-        return taken
+                return taken
+
+    @api.model
+    def _get_subscription_group_send_domain(self):
+        """The merged invoices the send action takes: those to send, and
+        those whose sending failed on an earlier day."""
+        today = fields.Date.context_today(self)
+        return [
+            # a cancelled invoice (its run put back) is not sent
+            ("state", "=", "posted"),
+            "|",
+            ("subscription_group_send_state", "=", "to_send"),
+            "&",
+            ("subscription_group_send_state", "=", "failed"),
+            "|",
+            ("subscription_group_send_failed_on", "=", False),
+            ("subscription_group_send_failed_on", "<", today),
+        ]
+
+    @api.model
+    def _get_send_batch_size(self):
+        """Invoices rendered and mailed together (system parameter
+        subscription_grouping.send_batch_size)."""
+        return self.env["sale.subscription.group"]._get_bill_setting(
+            SEND_BATCH_SIZE_PARAM, DEFAULT_SEND_BATCH_SIZE, 1
+        )
 
     def _send_subscription_group_invoices(self):
         """Send each merged invoice by email, recording failures for a retry.
@@ -183,11 +226,13 @@ class AccountMove(models.Model):
         renderer, no mail server, ...) leaves the invoice posted and the
         members' dates advanced, and is tried again by the next run. The
         invoices of one company and mail template are rendered and mailed
-        together (one wkhtmltopdf call for all their PDFs); when that fails,
-        each one is tried alone, so that only a failing invoice waits.
+        together (one wkhtmltopdf call for all their PDFs) where wkhtmltopdf
+        can mark each one in the PDF; when that fails, or where it cannot,
+        each one is sent alone, so that only a failing invoice waits.
         """
         failed_on = fields.Date.context_today(self)
         sent = self.browse()
+        together = self._can_render_invoices_together()
         batches = self.grouped(
             lambda move: (
                 move.company_id,
@@ -195,7 +240,11 @@ class AccountMove(models.Model):
             )
         )
         for moves in batches.values():
-            if len(moves) > 1 and not moves._try_send_subscription_group_invoices():
+            if (
+                together
+                and len(moves) > 1
+                and not moves._try_send_subscription_group_invoices()
+            ):
                 sent |= moves
                 continue
             for move in moves:
@@ -220,6 +269,12 @@ class AccountMove(models.Model):
                 "subscription_group_send_failed_on": False,
             }
         )
+
+    @api.model
+    def _can_render_invoices_together(self):
+        """Whether several invoices' PDFs may be rendered in one wkhtmltopdf
+        call (see :func:`wkhtmltopdf_marks_documents`)."""
+        return wkhtmltopdf_marks_documents()
 
     def _try_send_subscription_group_invoices(self):
         """Render and mail these invoices of one company and mail template in

@@ -1,5 +1,6 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import subprocess
 from datetime import datetime
 from unittest.mock import patch
 
@@ -10,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models import account_move
 from .common import SubscriptionGroupingCase, d
 
 MOVE_MODULE = "odoo.addons.subscription_grouping.models.account_move"
@@ -363,8 +365,10 @@ class TestRun(SubscriptionGroupingCase):
                 raise UserError("no address to send to")
 
         Send = type(self.env["account.move.send"])
+        Move = type(self.env["account.move"])
         with (
             patch.object(Send, "_generate_and_send_invoices", send),
+            patch.object(Move, "_can_render_invoices_together", return_value=True),
             mute_logger(MOVE_MODULE),
         ):
             self._cron("2026-12-01")
@@ -381,6 +385,54 @@ class TestRun(SubscriptionGroupingCase):
         self.assertEqual(mine.subscription_group_send_state, "sent")
         self.assertEqual(others.subscription_group_send_state, "failed")
         self.assertEqual(others.subscription_group_send_error, "no address to send to")
+
+    def test_where_wkhtmltopdf_cannot_mark_invoices_each_one_is_sent_alone(self):
+        """Odoo splits a PDF of several invoices by the outlines that only
+        wkhtmltopdf builds with patched Qt write: with another build, each
+        invoice is rendered alone, never a batch rendered for nothing first."""
+        template = self._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        other = self._create_customer("Second Customer")
+        self._create_subscription(template, "2026-12-01", [100.0])
+        self._create_subscription(template, "2026-12-01", [60.0], partner=other)
+        self.customer.subscription_grouping = True
+        other.subscription_grouping = True
+        calls = []
+
+        def send(sender, moves, **settings):
+            calls.append(moves.partner_id.mapped("name"))
+
+        Send = type(self.env["account.move.send"])
+        Move = type(self.env["account.move"])
+        with (
+            patch.object(Send, "_generate_and_send_invoices", send),
+            patch.object(Move, "_can_render_invoices_together", return_value=False),
+        ):
+            self._cron("2026-12-01")
+        self.assertEqual(calls, [["Grouping Customer"], ["Second Customer"]])
+        invoices = self._invoices() | self._invoices(other)
+        self.assertEqual(
+            invoices.mapped("subscription_group_send_state"), ["sent", "sent"]
+        )
+
+    def test_only_a_wkhtmltopdf_with_patched_qt_marks_the_invoices(self):
+        answers = {
+            "wkhtmltopdf 0.12.6 (with patched qt)\n": True,
+            "wkhtmltopdf 0.12.6\n": False,
+            "": False,
+        }
+        for version, expected in answers.items():
+            account_move.wkhtmltopdf_marks_documents.cache_clear()
+            with patch(
+                f"{MOVE_MODULE}.subprocess.run",
+                return_value=subprocess.CompletedProcess([], 0, version.encode()),
+            ):
+                self.assertIs(account_move.wkhtmltopdf_marks_documents(), expected)
+        account_move.wkhtmltopdf_marks_documents.cache_clear()
+        with patch(f"{MOVE_MODULE}.subprocess.run", side_effect=FileNotFoundError):
+            self.assertIs(account_move.wkhtmltopdf_marks_documents(), False)
+        account_move.wkhtmltopdf_marks_documents.cache_clear()
 
     def test_a_send_call_takes_batches_until_its_seconds_are_spent(self):
         """PDFs are slow to render: a call sends small batches for a few
@@ -424,6 +476,9 @@ class TestRun(SubscriptionGroupingCase):
         with (
             freeze_time("2026-12-01 03:00:00"),
             patch.object(Send, "_generate_and_send_invoices", send),
+            patch.object(
+                type(Move), "_can_render_invoices_together", return_value=True
+            ),
             patch(f"{MOVE_MODULE}.time.monotonic", lambda: next(clock)),
         ):
             taken = Move.with_context(
