@@ -2,8 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 {
     "name": "Subscription Grouping Queue Job",
-    "summary": "Bill the due subscription groups on job queue workers",
-    "version": "18.0.2.0.0",
+    "summary": "Bill subscription groups and send their invoices on job queue workers",
+    "version": "18.0.2.1.0",
     "development_status": "Alpha",
     "category": "Subscription Management",
     "author": "subscription_grouping contributors",
@@ -12,6 +12,7 @@
     "data": [
         "data/queue_job_channel_data.xml",
         "data/queue_job_function_data.xml",
+        "views/account_move_views.xml",
     ],
     "auto_install": True,
     "installable": True,

@@ -3,3 +3,4 @@ from . import test_bill_job_concurrency
 from . import test_i18n
 from . import test_bill_job_companies
 from . import test_bill_job_ends
+from . import test_send_jobs

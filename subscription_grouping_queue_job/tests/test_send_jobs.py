@@ -1,0 +1,183 @@
+# Copyright 2026 subscription_grouping contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.job import Job
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.subscription_grouping.tests.common import SubscriptionGroupingCase
+
+SEND_CRON = "subscription_grouping.ir_cron_send_subscription_group_invoices"
+
+
+@tagged("post_install", "-at_install")
+class TestSendJobs(SubscriptionGroupingCase):
+    """The send action hands batches of merged invoices over to jobs, which
+    render and mail them on the job workers; none is sent twice, none left."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        template = cls._create_template(
+            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
+        )
+        customers = [
+            cls._create_customer(f"Sent Customer {index}") for index in range(5)
+        ]
+        for index, customer in enumerate(customers):
+            cls._create_subscription(
+                template, "2026-12-01", [100.0 + index], partner=customer
+            )
+            customer.subscription_grouping = True
+        # billed inline (the base class's context): the sending is the subject
+        with freeze_time("2026-12-01 02:00:00"):
+            cls.env["sale.subscription.group"]._cron_bill()
+        cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=False))
+        cls.invoices = cls.env["account.move"].search(
+            [("subscription_group_send_state", "=", "to_send")], order="id"
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "subscription_grouping.send_batch_size", "2"
+        )
+
+    def _send_call(self):
+        return self.env["account.move"]._cron_send_subscription_group_invoices()
+
+    def _stored_jobs(self):
+        """One call of the send action: real jobs, stored, not run."""
+        before = self.env["queue.job"].sudo().search([])
+        self.assertEqual(self._send_call(), self.invoices)
+        return (
+            self.env["queue.job"]
+            .sudo()
+            .search([("id", "not in", before.ids)], order="id")
+        )
+
+    @contextmanager
+    def _patched_send(self, batches):
+        """Odoo's rendering and mailing replaced by a record of its batches
+        in ``batches``, each rendered together (a wkhtmltopdf with patched
+        Qt)."""
+
+        def send(sender, moves, **settings):
+            batches.append(moves.ids)
+
+        Send = type(self.env["account.move.send"])
+        Move = type(self.env["account.move"])
+        with (
+            patch.object(Send, "_generate_and_send_invoices", send),
+            patch.object(Move, "_can_render_invoices_together", return_value=True),
+        ):
+            yield
+
+    def _send_triggers(self):
+        return (
+            self.env["ir.cron.trigger"]
+            .search([("cron_id", "=", self.env.ref(SEND_CRON).id)], order="id")
+            .mapped("call_at")
+        )
+
+    def test_a_send_call_hands_batches_over_to_jobs_that_send_them(self):
+        self.assertEqual(len(self.invoices), 5)
+        batches = []
+        with trap_jobs() as trap, freeze_time("2026-12-01 03:00:00"):
+            self.assertEqual(self._send_call(), self.invoices)
+            trap.assert_jobs_count(3)
+            self.assertEqual(
+                [job.recordset.ids for job in trap.enqueued_jobs],
+                [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
+            )
+            self.assertEqual(
+                {job.channel for job in trap.enqueued_jobs},
+                {"root.subscription_grouping"},
+            )
+            self.assertEqual(
+                self.invoices.mapped("subscription_group_send_queued_at"),
+                [fields.Datetime.to_datetime("2026-12-01 03:00:00")] * 5,
+            )
+            # handed over, still to send: a second call takes none of them
+            self.assertEqual(
+                self.invoices.mapped("subscription_group_send_state"), ["to_send"] * 5
+            )
+            self.assertFalse(self._send_call())
+            self.assertFalse(batches)
+            with self._patched_send(batches):
+                trap.perform_enqueued_jobs()
+        self.assertEqual(
+            batches,
+            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
+
+    def test_a_failed_or_cancelled_send_job_hands_its_invoices_back(self):
+        with freeze_time("2026-12-01 03:00:00"):
+            jobs = self._stored_jobs()
+            self.assertEqual(len(jobs), 3)
+            triggers = self._send_triggers()
+            job = Job.load(self.env(su=True), jobs[0].uuid)
+            job.set_failed(
+                exc_name="psycopg2.InterfaceError",
+                exc_message="cursor already closed",
+                exc_info="Traceback...\npsycopg2.InterfaceError: cursor already closed",
+            )
+            job.store()
+            jobs[1].sudo().button_cancelled()
+            self.assertEqual(
+                self.invoices.mapped("subscription_group_send_queued_at"),
+                [False] * 4 + [fields.Datetime.to_datetime("2026-12-01 03:00:00")],
+            )
+            # the send action is woken at once, for each ending
+            self.assertEqual(
+                self._send_triggers()[len(triggers) :],
+                [fields.Datetime.to_datetime("2026-12-01 03:00:00")] * 2,
+            )
+        batches = []
+        with (
+            trap_jobs() as trap,
+            freeze_time("2026-12-01 03:05:00"),
+            self._patched_send(batches),
+        ):
+            self.assertEqual(self._send_call(), self.invoices[:4])
+            trap.assert_jobs_count(2)
+            trap.perform_enqueued_jobs()
+            Job.load(self.env(su=True), jobs[2].uuid).perform()
+        self.assertEqual(
+            batches,
+            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
+
+    def test_invoices_whose_job_vanished_are_handed_over_after_an_hour(self):
+        """A job the runner failed with plain SQL, or a user deleted: its
+        invoices go to the hourly run; a late job then sends nothing twice."""
+        with freeze_time("2026-12-01 03:00:00"):
+            old_jobs = self._stored_jobs()
+        with freeze_time("2026-12-01 03:59:59"):
+            self.assertFalse(self._send_call())
+        batches = []
+        with (
+            trap_jobs() as trap,
+            freeze_time("2026-12-01 04:00:01"),
+            self._patched_send(batches),
+        ):
+            self.assertEqual(self._send_call(), self.invoices)
+            trap.perform_enqueued_jobs()
+            for job in old_jobs:
+                self.assertFalse(Job.load(self.env(su=True), job.uuid).perform())
+        self.assertEqual(
+            batches,
+            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
+            "each invoice rendered and mailed once",
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
