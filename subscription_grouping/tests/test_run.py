@@ -348,7 +348,9 @@ class TestRun(SubscriptionGroupingCase):
             [datetime(2027, 1, 1, 2, 0)],
         )
 
-    def test_invoices_to_send_are_sent_together_a_failing_one_alone(self):
+    def _group_two_customers_to_send(self):
+        """The test's customer and a second one, each grouped with one
+        subscription to invoice and send on 2026-12-01; returns the second."""
         template = self._create_template(
             "Monthly sent", 1, "months", invoicing_mode="invoice_send"
         )
@@ -357,6 +359,10 @@ class TestRun(SubscriptionGroupingCase):
         self._create_subscription(template, "2026-12-01", [60.0], partner=other)
         self.customer.subscription_grouping = True
         other.subscription_grouping = True
+        return other
+
+    def test_invoices_to_send_are_sent_together_a_failing_one_alone(self):
+        other = self._group_two_customers_to_send()
         calls = []
 
         def send(sender, moves, **settings):
@@ -390,14 +396,7 @@ class TestRun(SubscriptionGroupingCase):
         """Odoo splits a PDF of several invoices by the outlines that only
         wkhtmltopdf builds with patched Qt write: with another build, each
         invoice is rendered alone, never a batch rendered for nothing first."""
-        template = self._create_template(
-            "Monthly sent", 1, "months", invoicing_mode="invoice_send"
-        )
-        other = self._create_customer("Second Customer")
-        self._create_subscription(template, "2026-12-01", [100.0])
-        self._create_subscription(template, "2026-12-01", [60.0], partner=other)
-        self.customer.subscription_grouping = True
-        other.subscription_grouping = True
+        other = self._group_two_customers_to_send()
         calls = []
 
         def send(sender, moves, **settings):

@@ -20,8 +20,10 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.addons.subscription_grouping.locking import lock_free_rows
+from odoo.addons.subscription_grouping.models.sale_subscription_group_invoice import (
+    SEND_CRON,
+)
 
-SEND_CRON = "subscription_grouping.ir_cron_send_subscription_group_invoices"
 # an invoice handed to a send job is handed over again after this long
 # (the send action runs every hour) if its job has not sent it
 SEND_HANDOVER_DELAY = timedelta(hours=1)

@@ -4,10 +4,12 @@ from contextlib import contextmanager
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.subscription_grouping.tests.common import SubscriptionGroupingCase
@@ -180,4 +182,22 @@ class TestSendJobs(SubscriptionGroupingCase):
         )
         self.assertEqual(
             self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
+
+    def test_a_send_job_meeting_a_concurrent_update_is_retried(self):
+        with trap_jobs() as trap, freeze_time("2026-12-01 03:00:00"):
+            self._send_call()
+        job = trap.enqueued_jobs[0]
+        Move = type(self.env["account.move"])
+        with (
+            patch.object(
+                Move,
+                "_send_subscription_group_invoices",
+                side_effect=SerializationFailure("could not serialize access"),
+            ),
+            self.assertRaisesRegex(RetryableJobError, "could not serialize access"),
+        ):
+            job.perform()
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["to_send"] * 5
         )
