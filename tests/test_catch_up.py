@@ -10,11 +10,9 @@ from hypothesis import strategies as st
 
 from subscription_grouping_core import (
     Anchor,
-    Cadence,
     Line,
     Member,
     Period,
-    Unit,
     due_run_dates,
     next_run_date,
     plan_catch_up,
@@ -24,10 +22,7 @@ from subscription_grouping_core import (
     plan_run,
 )
 
-CENT = Decimal("0.01")
-MONTHLY = Cadence(1, Unit.MONTH)
-QUARTERLY = Cadence(3, Unit.MONTH)
-YEARLY = Cadence(1, Unit.YEAR)
+from shared import CENT, MONTHLY, QUARTERLY, YEARLY
 
 
 def member(key, paid_through, price, cadence=MONTHLY, paused=False):

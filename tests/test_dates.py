@@ -4,9 +4,7 @@ import pytest
 
 from subscription_grouping_core import Anchor, Cadence, CannotAlign, Period, Unit
 
-MONTHLY = Cadence(1, Unit.MONTH)
-QUARTERLY = Cadence(3, Unit.MONTH)
-YEARLY = Cadence(1, Unit.YEAR)
+from shared import MONTHLY, QUARTERLY, YEARLY
 
 
 def test_anchor_31_falls_on_each_months_last_day_without_drift():

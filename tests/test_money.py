@@ -6,17 +6,14 @@ import pytest
 
 from subscription_grouping_core import (
     Anchor,
-    Cadence,
     Period,
-    Unit,
     period_ratio,
     prorate,
     round_money,
     span_ratio,
 )
 
-CENT = Decimal("0.01")
-MONTHLY = Cadence(1, Unit.MONTH)
+from shared import CENT, MONTHLY
 
 
 @pytest.mark.parametrize(

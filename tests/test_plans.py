@@ -27,10 +27,7 @@ from subscription_grouping_core import (
     plan_ungroup,
 )
 
-CENT = Decimal("0.01")
-MONTHLY = Cadence(1, Unit.MONTH)
-QUARTERLY = Cadence(3, Unit.MONTH)
-YEARLY = Cadence(1, Unit.YEAR)
+from shared import CENT, MONTHLY, QUARTERLY, YEARLY
 
 
 def member(key, paid_through, *prices, cadence=MONTHLY, is_paused=False):

@@ -9,11 +9,9 @@ from hypothesis import strategies as st
 
 from subscription_grouping_core import (
     Anchor,
-    Cadence,
     Line,
     Member,
     Period,
-    Unit,
     check_coverage,
     plan_join,
     plan_run,
@@ -22,7 +20,8 @@ from subscription_grouping_core import (
     span_ratio,
 )
 
-CADENCES = [Cadence(1, Unit.MONTH), Cadence(3, Unit.MONTH), Cadence(1, Unit.YEAR)]
+from shared import CADENCES
+
 UNITS = [Decimal("0.01"), Decimal("0.05"), Decimal("1"), Decimal("0.001")]
 
 days = st.dates(date(1999, 1, 1), date(2099, 12, 31))

@@ -25,7 +25,6 @@ from subscription_grouping_core import (
     Move,
     Period,
     Refusal,
-    Unit,
     check_coverage,
     next_run_date,
     plan_join,
@@ -36,7 +35,8 @@ from subscription_grouping_core import (
     plan_ungroup,
 )
 
-CADENCES = [Cadence(1, Unit.MONTH), Cadence(3, Unit.MONTH), Cadence(1, Unit.YEAR)]
+from shared import CADENCES
+
 UNIT = Decimal("0.01")
 
 

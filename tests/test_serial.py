@@ -25,7 +25,7 @@ from subscription_grouping_core import (
     plan_leave,
 )
 
-CENT = Decimal("0.01")
+from shared import CENT
 
 
 def test_a_move_survives_json_exactly():
