@@ -590,7 +590,7 @@ def run_grouped(db, run_date, subscriptions, profile_to=None, sink=None, floor=T
         subscriptions,
         GroupedNight(next_month),
         renewal_groups,
-        profile_to and profile_to.with_name(profile_to.stem + "-renewal.prof"),
+        profile_to and renewal_profile_path(profile_to),
         sink,
     )
     return side, renewal, floor, setup_seconds, grouped
@@ -1161,6 +1161,11 @@ def print_summary(summaries):
     )
 
 
+def renewal_profile_path(profile_to):
+    """Where the renewal's profile goes, beside the first run's."""
+    return profile_to.with_name(profile_to.stem + "-renewal.prof")
+
+
 def print_profile(path, n, m, run):
     out = io.StringIO()
     stats = pstats.Stats(str(path), stream=out)
@@ -1316,9 +1321,7 @@ def measure_mode(args, n, m, mode, dbs, fixture, session, probe_too):
         print_queue_job_targets(server_runs, n, m)
     if profile_to:
         print_profile(profile_to, n, m, "first run")
-        print_profile(
-            profile_to.with_name(profile_to.stem + "-renewal.prof"), n, m, "renewal"
-        )
+        print_profile(renewal_profile_path(profile_to), n, m, "renewal")
     session.summaries += [
         Summary((n, m), mode, "first run", ungrouped, grouped),
         Summary((n, m), mode, "renewal", renewal_ungrouped, renewal),
