@@ -421,15 +421,26 @@ class TestRun(SubscriptionGroupingCase):
             "wkhtmltopdf 0.12.6\n": False,
             "": False,
         }
+        # whether this machine has a wkhtmltopdf or not
+        found = patch(
+            f"{MOVE_MODULE}._get_wkhtmltopdf_bin", return_value="/usr/bin/wkhtmltopdf"
+        )
         for version, expected in answers.items():
             account_move.wkhtmltopdf_marks_documents.cache_clear()
-            with patch(
-                f"{MOVE_MODULE}.subprocess.run",
-                return_value=subprocess.CompletedProcess([], 0, version.encode()),
+            with (
+                found,
+                patch(
+                    f"{MOVE_MODULE}.subprocess.run",
+                    return_value=subprocess.CompletedProcess([], 0, version.encode()),
+                ),
             ):
                 self.assertIs(account_move.wkhtmltopdf_marks_documents(), expected)
         account_move.wkhtmltopdf_marks_documents.cache_clear()
-        with patch(f"{MOVE_MODULE}.subprocess.run", side_effect=FileNotFoundError):
+        # none in the PATH (Odoo's lookup raises), or gone since
+        with patch(f"{MOVE_MODULE}._get_wkhtmltopdf_bin", side_effect=OSError):
+            self.assertIs(account_move.wkhtmltopdf_marks_documents(), False)
+        account_move.wkhtmltopdf_marks_documents.cache_clear()
+        with found, patch(f"{MOVE_MODULE}.subprocess.run", side_effect=OSError):
             self.assertIs(account_move.wkhtmltopdf_marks_documents(), False)
         account_move.wkhtmltopdf_marks_documents.cache_clear()
 
