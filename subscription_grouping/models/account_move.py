@@ -196,8 +196,14 @@ class AccountMove(models.Model):
 
     @api.model
     def _get_subscription_group_send_domain(self):
-        """The merged invoices the send action takes: those to send, and
-        those whose sending failed on an earlier day."""
+        """The merged invoices the send action takes: by default every one
+        still to send (see :meth:`_get_subscription_group_to_send_domain`)."""
+        return self._get_subscription_group_to_send_domain()
+
+    @api.model
+    def _get_subscription_group_to_send_domain(self):
+        """The merged invoices still to send: those to send, and those whose
+        sending failed on an earlier day."""
         today = fields.Date.context_today(self)
         return [
             # a cancelled invoice (its run put back) is not sent

@@ -1,15 +1,37 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import models
+from odoo import api, models
 
-from odoo.addons.queue_job.job import CANCELLED, FAILED
+from odoo.addons.queue_job.job import (
+    CANCELLED,
+    ENQUEUED,
+    FAILED,
+    PENDING,
+    STARTED,
+    WAIT_DEPENDENCIES,
+)
 
 BILL_JOB = ("sale.subscription.group", "_bill_job")
 SEND_JOB = ("account.move", "_send_job")
+LIVE_JOB_STATES = (WAIT_DEPENDENCIES, PENDING, ENQUEUED, STARTED)
 
 
 class QueueJob(models.Model):
     _inherit = "queue.job"
+
+    @api.model
+    def _get_live_job_record_ids(self, job_function):
+        """Ids of the records of the jobs of ``job_function`` (a ``(model,
+        method)`` pair) still to run or running."""
+        model_name, method_name = job_function
+        jobs = self.search(
+            [
+                ("model_name", "=", model_name),
+                ("method_name", "=", method_name),
+                ("state", "in", LIVE_JOB_STATES),
+            ]
+        )
+        return {record_id for job in jobs for record_id in job.records.ids}
 
     def write(self, vals):
         res = super().write(vals)

@@ -20,17 +20,13 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import format_date, split_every
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import (
-    ENQUEUED,
-    PENDING,
-    STARTED,
-    WAIT_DEPENDENCIES,
-    identity_exact,
-)
+from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.addons.subscription_grouping.models.sale_subscription_group_run import (
     LOCKED_RETRY_DELAY,
 )
+
+from .queue_job import BILL_JOB
 
 BATCHES_PARAM = "subscription_grouping_queue_job.bill_batches_per_call"
 DEFAULT_BATCHES = 20
@@ -39,7 +35,6 @@ MAX_FAILED_JOBS = 3
 # a call that handed groups over looks again this much later for groups
 # whose job is gone without billing them
 CHECK_BACK_DELAY = timedelta(minutes=10)
-LIVE_JOB_STATES = (WAIT_DEPENDENCIES, PENDING, ENQUEUED, STARTED)
 
 
 class SaleSubscriptionGroup(models.Model):
@@ -116,18 +111,7 @@ class SaleSubscriptionGroup(models.Model):
         if not handed:
             return handed
         # the jobs of every company's groups: queue_job's records, read only
-        live_jobs = (
-            self.env["queue.job"]
-            .sudo()
-            .search(
-                [
-                    ("model_name", "=", self._name),
-                    ("method_name", "=", "_bill_job"),
-                    ("state", "in", LIVE_JOB_STATES),
-                ]
-            )
-        )
-        live_ids = {group_id for job in live_jobs for group_id in job.records.ids}
+        live_ids = self.env["queue.job"].sudo()._get_live_job_record_ids(BILL_JOB)
         orphans = handed.filtered(
             lambda group: group.id not in live_ids and group._is_due(today)
         )

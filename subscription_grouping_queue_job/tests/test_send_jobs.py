@@ -12,9 +12,10 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.subscription_grouping.models.sale_subscription_group_invoice import (
+    SEND_CRON,
+)
 from odoo.addons.subscription_grouping.tests.common import SubscriptionGroupingCase
-
-SEND_CRON = "subscription_grouping.ir_cron_send_subscription_group_invoices"
 
 
 @tagged("post_install", "-at_install")
@@ -87,8 +88,14 @@ class TestSendJobs(SubscriptionGroupingCase):
     def test_a_send_call_hands_batches_over_to_jobs_that_send_them(self):
         self.assertEqual(len(self.invoices), 5)
         batches = []
+        triggers = self._send_triggers()
         with trap_jobs() as trap, freeze_time("2026-12-01 03:00:00"):
             self.assertEqual(self._send_call(), self.invoices)
+            # looked at again ten minutes on, for jobs gone without the ORM
+            self.assertEqual(
+                self._send_triggers()[len(triggers) :],
+                [fields.Datetime.to_datetime("2026-12-01 03:10:00")],
+            )
             trap.assert_jobs_count(3)
             self.assertEqual(
                 [job.recordset.ids for job in trap.enqueued_jobs],
@@ -116,6 +123,9 @@ class TestSendJobs(SubscriptionGroupingCase):
         )
         self.assertEqual(
             self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_queued_at"), [False] * 5
         )
 
     def test_a_failed_or_cancelled_send_job_hands_its_invoices_back(self):
@@ -158,23 +168,37 @@ class TestSendJobs(SubscriptionGroupingCase):
             self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
         )
 
-    def test_invoices_whose_job_vanished_are_handed_over_after_an_hour(self):
+    def test_invoices_whose_job_vanished_are_handed_back_ten_minutes_on(self):
         """A job the runner failed with plain SQL, or a user deleted: its
-        invoices go to the hourly run; a late job then sends nothing twice."""
+        invoices are handed over again by a call ten minutes after they were
+        handed over; a late job then sends nothing twice."""
         with freeze_time("2026-12-01 03:00:00"):
             old_jobs = self._stored_jobs()
-        with freeze_time("2026-12-01 03:59:59"):
+        # unseen by the write hook: queue_job's runner fails a job found dead
+        # too often in SQL; a user deletes a waiting one
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'failed' WHERE id = %s", [old_jobs[0].id]
+        )
+        old_jobs[1].sudo().unlink()
+        with freeze_time("2026-12-01 03:09:59"):
             self.assertFalse(self._send_call())
+        triggers = self._send_triggers()
         batches = []
         with (
             trap_jobs() as trap,
-            freeze_time("2026-12-01 04:00:01"),
+            freeze_time("2026-12-01 03:10:00"),
             self._patched_send(batches),
         ):
-            self.assertEqual(self._send_call(), self.invoices)
+            self.assertEqual(self._send_call(), self.invoices[:4])
+            # the last invoice's job still waits for a worker: looked at again
+            self.assertEqual(
+                self._send_triggers()[len(triggers) :],
+                [fields.Datetime.to_datetime("2026-12-01 03:20:00")] * 2,
+            )
+            trap.assert_jobs_count(2)
             trap.perform_enqueued_jobs()
-            for job in old_jobs:
-                self.assertFalse(Job.load(self.env(su=True), job.uuid).perform())
+            for job in (old_jobs[0], old_jobs[2]):
+                Job.load(self.env(su=True), job.uuid).perform()
         self.assertEqual(
             batches,
             [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
