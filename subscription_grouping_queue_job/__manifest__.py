@@ -3,7 +3,7 @@
 {
     "name": "Subscription Grouping Queue Job",
     "summary": "Bill subscription groups and send their invoices on job queue workers",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.1.1",
     "development_status": "Alpha",
     "category": "Subscription Management",
     "author": "subscription_grouping contributors",

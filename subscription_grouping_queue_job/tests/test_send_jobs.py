@@ -8,6 +8,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -203,6 +204,47 @@ class TestSendJobs(SubscriptionGroupingCase):
             batches,
             [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
             "each invoice rendered and mailed once",
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
+
+    def test_a_failed_sending_is_handed_over_again_on_the_next_day(self):
+        """A job whose sending fails records the failure and lets go of its
+        invoices: the next day's first call hands them over again."""
+
+        def fail(sender, moves, **settings):
+            raise OSError("no PDF renderer")
+
+        Send = type(self.env["account.move.send"])
+        with (
+            trap_jobs() as trap,
+            freeze_time("2026-12-01 03:00:00"),
+            patch.object(Send, "_generate_and_send_invoices", fail),
+            mute_logger("odoo.addons.subscription_grouping.models.account_move"),
+        ):
+            self._send_call()
+            trap.perform_enqueued_jobs()
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["failed"] * 5
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_queued_at"), [False] * 5
+        )
+        with freeze_time("2026-12-01 23:59:59"):
+            self.assertFalse(self._send_call())
+        batches = []
+        with (
+            trap_jobs() as trap,
+            freeze_time("2026-12-02 03:00:00"),
+            self._patched_send(batches),
+        ):
+            self.assertEqual(self._send_call(), self.invoices)
+            trap.assert_jobs_count(3)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(
+            batches,
+            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
         )
         self.assertEqual(
             self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
