@@ -2,9 +2,15 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Row locks for the scheduled runs: take what no other transaction holds."""
 
+from datetime import timedelta
+
 from psycopg2.errors import SerializationFailure
 
 from odoo.tools import SQL
+
+# a scheduled run that found every row left held by another transaction is
+# called again this much later, the same day
+LOCKED_RETRY_DELAY = timedelta(minutes=5)
 
 
 def lock_free_rows(records, skip_changed=True):

@@ -1,6 +1,7 @@
 from . import account_move
 from . import account_move_coverage
 from . import account_move_line
+from . import ir_cron
 from . import ir_module_module
 from . import res_company
 from . import res_partner

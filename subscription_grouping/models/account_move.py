@@ -11,7 +11,7 @@ from odoo.tools import SQL, format_date
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
-from ..locking import lock_free_rows
+from ..locking import LOCKED_RETRY_DELAY, lock_free_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -159,16 +159,29 @@ class AccountMove(models.Model):
         are spent, so that a call stays far inside the cron worker's time
         limit and a killed one loses little. The runner commits after each
         call and calls again while invoices are left. Invoices whose sending
-        failed are tried again on a later day, not in the same run.
+        failed are tried again on a later day, not in the same run. As the
+        bill run, a call never raises a concurrent update into the runner,
+        which would give the action up to its next interval: it is tried
+        again a few minutes on, as is a call that does not end.
         """
+        cron = self.env.ref(
+            "subscription_grouping.ir_cron_send_subscription_group_invoices"
+        )
         domain = self._get_subscription_group_send_domain()
-        taken = self._cron_send_step(domain)
+        resume = cron._arm_resume_trigger()
+        try:
+            with self.env.cr.savepoint():
+                taken = self._cron_send_step(domain)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            _logger.info("Send run: a concurrent update, tried again shortly")
+            taken = self.browse()
         remaining = self.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
-        if taken and remaining:
-            self.env.ref(
-                "subscription_grouping.ir_cron_send_subscription_group_invoices"
-            )._trigger()
+        if remaining:
+            # the rest at once; what another transaction holds, a little later
+            cron._trigger(None if taken else fields.Datetime.now() + LOCKED_RETRY_DELAY)
+        # this call ends: its safety net goes with its commit
+        resume.unlink()
         return taken
 
     @api.model

@@ -14,11 +14,12 @@ runner, which would leave every group still due to the next day.
 
 import logging
 import time
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from ..locking import LOCKED_RETRY_DELAY
 
 _logger = logging.getLogger(__name__)
 
@@ -29,11 +30,6 @@ CALL_SECONDS_PARAM = "subscription_grouping.bill_call_seconds"
 # which Odoo's runner gives the action up to its next day) are rare, and ten
 # calls stay well inside the cron worker's real time limit (120 s by default).
 DEFAULT_CALL_SECONDS = 5
-# when every due group left is locked by another transaction
-LOCKED_RETRY_DELAY = timedelta(minutes=5)
-# A call that does not end (killed, out of time) is called again this much
-# later, even when Odoo's runner has given the day up after three of them.
-RESUME_DELAY = timedelta(minutes=5)
 BILLING_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_billing_failed"
 
 
@@ -72,7 +68,7 @@ class SaleSubscriptionGroup(models.Model):
         today = fields.Date.context_today(self)
         date_ref = date_ref or today
         domain = self._get_bill_domain(date_ref, today)
-        resume = self._arm_resume_trigger()
+        resume = self._get_bill_cron()._arm_resume_trigger()
         try:
             with self.env.cr.savepoint():
                 groups = self._cron_bill_step(domain, date_ref)
@@ -102,30 +98,6 @@ class SaleSubscriptionGroup(models.Model):
     @api.model
     def _get_bill_cron(self):
         return self.env.ref("subscription_grouping.ir_cron_bill_subscription_groups")
-
-    @api.model
-    def _arm_resume_trigger(self):
-        """When called by Odoo's cron runner, commit apart from this call a
-        trigger that calls the action again a few minutes on; the call deletes
-        it when it ends.
-
-        A call killed by a signal or a time limit leaves it: the runner takes
-        a killed call again at its next wake-up, but after three in a row it
-        moves the action to the next day, and this trigger brings the action
-        back the same day.
-        """
-        if not self.env.context.get("cron_id"):
-            return self.env["ir.cron.trigger"]
-        cron = self._get_bill_cron()
-        with self.env.registry.cursor() as cr:
-            trigger_id = (
-                cron.with_env(cron.env(cr=cr))
-                ._trigger(fields.Datetime.now() + RESUME_DELAY)
-                .id
-            )
-        # triggers are the runner's own records, made by _trigger as sudo:
-        # the call deletes its own one the same way
-        return self.env["ir.cron.trigger"].sudo().browse(trigger_id)
 
     @api.model
     def _cron_bill_step(self, domain, date_ref):

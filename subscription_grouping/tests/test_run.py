@@ -6,12 +6,14 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
+from psycopg2.errors import SerializationFailure
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models import account_move
+from ..models.sale_subscription_group_invoice import SEND_CRON
 from .common import SubscriptionGroupingCase, d
 
 MOVE_MODULE = "odoo.addons.subscription_grouping.models.account_move"
@@ -324,9 +326,7 @@ class TestRun(SubscriptionGroupingCase):
         self._create_subscription(posted, "2026-12-01", [20.0])
         sent_sub = self._create_subscription(sent, "2027-01-01", [100.0])
         self.customer.subscription_grouping = True
-        send_cron = self.env.ref(
-            "subscription_grouping.ir_cron_send_subscription_group_invoices"
-        )
+        send_cron = self.env.ref(SEND_CRON)
         Trigger = self.env["ir.cron.trigger"]
         Group = self.env["sale.subscription.group"]
         with freeze_time("2026-12-01 02:00:00"):
@@ -360,6 +360,112 @@ class TestRun(SubscriptionGroupingCase):
         self.customer.subscription_grouping = True
         other.subscription_grouping = True
         return other
+
+    def _bill_two_customers_to_send(self):
+        """Both customers' merged invoices of 2026-12-01, billed, to send."""
+        other = self._group_two_customers_to_send()
+        with freeze_time("2026-12-01 02:00:00"):
+            self.env["sale.subscription.group"]._cron_bill()
+        invoices = self._invoices() | self._invoices(other)
+        self.assertEqual(
+            invoices.mapped("subscription_group_send_state"), ["to_send"] * 2
+        )
+        return invoices
+
+    def _send_triggers(self):
+        return self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", self.env.ref(SEND_CRON).id)], order="id"
+        )
+
+    def test_a_send_call_meeting_a_concurrent_update_tries_again_shortly(self):
+        """Odoo's cron runner does not retry a call that raises: it would give
+        the send action up to its next hour."""
+        invoices = self._bill_two_customers_to_send()
+        before = self._send_triggers()
+        Move = self.env["account.move"]
+        with (
+            freeze_time("2026-12-01 03:00:00"),
+            patch.object(
+                type(Move),
+                "_send_subscription_group_invoices",
+                side_effect=SerializationFailure("could not serialize access"),
+            ),
+        ):
+            self.assertFalse(Move._cron_send_subscription_group_invoices())
+        self.assertEqual(
+            (self._send_triggers() - before).mapped("call_at"),
+            [datetime(2026, 12, 1, 3, 5)],
+        )
+        self.assertEqual(
+            invoices.mapped("subscription_group_send_state"), ["to_send"] * 2
+        )
+
+    def test_invoices_held_by_another_transaction_are_sent_a_little_later(self):
+        invoices = self._bill_two_customers_to_send()
+        before = self._send_triggers()
+        Move = self.env["account.move"]
+        with (
+            freeze_time("2026-12-01 03:00:00"),
+            patch(f"{MOVE_MODULE}.lock_free_rows", lambda records: records.browse()),
+        ):
+            self.assertFalse(Move._cron_send_subscription_group_invoices())
+        self.assertEqual(
+            (self._send_triggers() - before).mapped("call_at"),
+            [datetime(2026, 12, 1, 3, 5)],
+        )
+        Send = type(self.env["account.move.send"])
+        with (
+            freeze_time("2026-12-01 03:05:00"),
+            patch.object(Send, "_generate_and_send_invoices") as send,
+        ):
+            self.assertEqual(Move._cron_send_subscription_group_invoices(), invoices)
+        self.assertEqual(send.call_count, 2)
+        self.assertEqual(invoices.mapped("subscription_group_send_state"), ["sent"] * 2)
+
+    def test_a_send_call_that_does_not_end_leaves_a_trigger_to_resume(self):
+        """After three calls in a row that did not end, Odoo's runner moves
+        the action to its next interval; each call's own trigger brings it
+        back within minutes."""
+        invoices = self._bill_two_customers_to_send()
+        # the trigger is committed by a cursor of its own: the test's
+        # transaction underneath here
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        cron = self.env.ref(SEND_CRON)
+        before = self._send_triggers()
+        seen = []
+        Move = self.env["account.move"]
+        send_step = type(Move)._cron_send_step
+
+        def step(moves, domain):
+            seen.append((self._send_triggers() - before).mapped("call_at"))
+            return send_step(moves, domain)
+
+        Send = type(self.env["account.move.send"])
+        with (
+            freeze_time("2026-12-01 03:00:00"),
+            patch.object(type(Move), "_cron_send_step", step),
+            patch.object(Send, "_generate_and_send_invoices"),
+        ):
+            # called by the runner: the call carries the action's id
+            self.assertEqual(
+                Move.with_context(
+                    cron_id=cron.id
+                )._cron_send_subscription_group_invoices(),
+                invoices,
+            )
+            # another action's call, or one outside the runner, arms none
+            bill_cron = self.env.ref(
+                "subscription_grouping.ir_cron_bill_subscription_groups"
+            )
+            self.assertFalse(
+                Move.with_context(
+                    cron_id=bill_cron.id
+                )._cron_send_subscription_group_invoices()
+            )
+        self.assertEqual(seen, [[datetime(2026, 12, 1, 3, 5)], []])
+        # the call ended: its trigger went with it
+        self.assertFalse(self._send_triggers() - before)
 
     def test_invoices_to_send_are_sent_together_a_failing_one_alone(self):
         other = self._group_two_customers_to_send()
@@ -468,9 +574,7 @@ class TestRun(SubscriptionGroupingCase):
         self.env["ir.config_parameter"].sudo().set_param(
             "subscription_grouping.send_batch_size", "2"
         )
-        send_cron = self.env.ref(
-            "subscription_grouping.ir_cron_send_subscription_group_invoices"
-        )
+        send_cron = self.env.ref(SEND_CRON)
         progress = self.env["ir.cron.progress"].create(
             {"cron_id": send_cron.id, "done": 0, "remaining": 0}
         )

@@ -22,9 +22,7 @@ from odoo.tools import format_date, split_every
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
-from odoo.addons.subscription_grouping.models.sale_subscription_group_run import (
-    LOCKED_RETRY_DELAY,
-)
+from odoo.addons.subscription_grouping.locking import LOCKED_RETRY_DELAY
 
 from .queue_job import BILL_JOB
 
