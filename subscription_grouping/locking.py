@@ -8,8 +8,8 @@ from psycopg2.errors import SerializationFailure
 
 from odoo.tools import SQL
 
-# a scheduled run that found every row left held by another transaction is
-# called again this much later, the same day
+# a scheduled action that found every row left held, or changed, by another
+# transaction is called again this much later, the same day
 LOCKED_RETRY_DELAY = timedelta(minutes=5)
 
 

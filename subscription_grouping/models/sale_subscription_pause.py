@@ -12,7 +12,6 @@ A grouped member comes back on its group's billing day with a transition.
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -21,12 +20,12 @@ from odoo.tools import format_date
 
 from subscription_grouping_core import Refusal, restart_date
 
+from ..locking import LOCKED_RETRY_DELAY
+
 _logger = logging.getLogger(__name__)
 
 RESUME_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_resume_failed"
 RESUME_CRON = "subscription_grouping.ir_cron_resume_paused_subscriptions"
-# when another transaction changed the same rows
-CONCURRENT_RETRY_DELAY = timedelta(minutes=5)
 
 
 class SaleSubscription(models.Model):
@@ -212,9 +211,13 @@ class SaleSubscription(models.Model):
     @api.model
     def _cron_resume_paused(self):
         """Resume one batch of the subscriptions whose resume date has come,
-        each alone: one that fails is recorded and the others resume."""
+        each alone: one that fails is recorded and the others resume. A
+        concurrent update, or a call that does not end, is tried again a few
+        minutes on, not at the next day's run."""
         today = fields.Date.context_today(self)
         domain = self._get_resume_domain(today)
+        cron = self.env.ref(RESUME_CRON)
+        resume = cron._arm_resume_trigger()
         try:
             with self.env.cr.savepoint():
                 subs = self.search(
@@ -230,9 +233,9 @@ class SaleSubscription(models.Model):
         remaining = self.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(subs), remaining=remaining)
         if remaining:
-            self.env.ref(RESUME_CRON)._trigger(
-                None if subs else fields.Datetime.now() + CONCURRENT_RETRY_DELAY
-            )
+            cron._trigger(None if subs else fields.Datetime.now() + LOCKED_RETRY_DELAY)
+        # this call ends: its safety net goes with its commit
+        resume.unlink()
         return subs
 
     @api.model

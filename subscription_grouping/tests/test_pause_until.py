@@ -1,6 +1,10 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import datetime
+from unittest.mock import patch
+
 from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -370,6 +374,58 @@ class TestPauseUntilFailure(PauseCase):
         )
         self.assertEqual(group.event_ids.sorted("id")[-1].amount, 21.0)  # 31 x 21/31
         self.assertFalse(failing.activity_ids, "the activity is marked done")
+
+    def test_a_clash_or_a_killed_call_resumes_minutes_later_not_tomorrow(self):
+        """A concurrent update is no failure of a subscription, and a call
+        that does not end leaves a trigger: the resumes of the day are done
+        that day."""
+        sub = self._create_subscription(self.template_monthly, "2026-12-01", [30.0])
+        self._pause(sub, "2026-11-20", "2027-01-10")
+        cron = self.env.ref(RESUME_CRON)
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search([("cron_id", "=", cron.id)])
+
+        def triggers():
+            return (
+                Trigger.search([("cron_id", "=", cron.id)], order="id") - before
+            ).mapped("call_at")
+
+        Sub = self.env["sale.subscription"]
+        with (
+            freeze_time("2027-01-10 01:00:00"),
+            patch.object(
+                type(Sub),
+                "_resume_each",
+                side_effect=SerializationFailure("could not serialize access"),
+            ),
+        ):
+            self.assertFalse(Sub._cron_resume_paused())
+        self.assertEqual(triggers(), [datetime(2027, 1, 10, 1, 5)])
+        self.assertTrue(sub.is_paused)
+
+        # the runner's call commits a trigger apart before it resumes anything
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        seen = []
+        resume_each = type(Sub)._resume_each
+
+        def resume(subs):
+            seen.append(triggers())
+            return resume_each(subs)
+
+        with (
+            freeze_time("2027-01-10 01:05:00"),
+            patch.object(type(Sub), "_resume_each", resume),
+        ):
+            self.assertEqual(
+                Sub.with_context(cron_id=cron.id)._cron_resume_paused(), sub
+            )
+        self.assertEqual(
+            seen, [[datetime(2027, 1, 10, 1, 5), datetime(2027, 1, 10, 1, 10)]]
+        )
+        # the call ended: its own trigger went with it
+        self.assertEqual(triggers(), [datetime(2027, 1, 10, 1, 5)])
+        self.assertFalse(sub.is_paused)
 
 
 @tagged("post_install", "-at_install")
