@@ -30,7 +30,8 @@ poll, and never makes a job due that the server did not keep due. When
 nothing due is left, or ``--bound`` seconds after the round's last fault,
 it checks drill.py's invariants (duplicates, missed, coverage, half-written)
 and the lateness: every group due today billed, or its failure recorded on
-the group, within the bound after the last fault.
+the group, and every merged invoice to send sent, or its failure recorded
+on it, within the bound after the last fault.
 """
 
 import argparse
@@ -132,25 +133,31 @@ class Watch:
         self.rows("NOTIFY cron_trigger, %s", (self.db,), dbname="postgres")
 
     def left(self, today, queue_job):
-        """Groups due today and neither billed nor failed, and bill jobs not
+        """Groups due today and neither billed nor failed, merged invoices
+        to send and neither sent nor failed, and bill and send jobs not
         ended; None while PostgreSQL does not answer."""
         due = self.rows(
             """SELECT count(*) FROM sale_subscription_group
                 WHERE active AND next_run_date <= %s AND billing_error IS NULL""",
             (today,),
         )
-        if due is None:
+        to_send = self.rows(
+            """SELECT count(*) FROM account_move
+                WHERE state = 'posted' AND subscription_group_send_state = 'to_send'"""
+        )
+        if due is None or to_send is None:
             return None
         jobs = [(0,)]
         if queue_job:
             jobs = self.rows(
-                """SELECT count(*) FROM queue_job WHERE method_name = '_bill_job'
+                """SELECT count(*) FROM queue_job
+                    WHERE method_name IN ('_bill_job', '_send_job')
                       AND state IN ('wait_dependencies', 'pending', 'enqueued',
                                     'started')"""
             )
             if jobs is None:
                 return None
-        return due[0][0] + jobs[0][0]
+        return due[0][0] + to_send[0][0] + jobs[0][0]
 
     def odoo_backends(self, pids):
         """(backend pid, worker pid, state, query) of the drill database's
@@ -428,7 +435,8 @@ def run_mode(args, odoo, mode, fixture_ids, first_unpaid, rng, stats, totals):
 
 # ------------------------------------------------------------------ figures
 def mode_figures(db, mode, since):
-    """Merged invoices and groups billed since ``since``, groups failed."""
+    """Merged invoices and groups billed since ``since``, groups failed, and
+    of those invoices the ones sent and those whose sending failed."""
     env = drill.environment(db)
     try:
         cr = env.cr
@@ -441,13 +449,21 @@ def mode_figures(db, mode, since):
         )
         invoices, groups = cr.fetchone()
         cr.execute(
+            """SELECT count(*) FILTER (WHERE subscription_group_send_state = 'sent'),
+                      count(*) FILTER (WHERE subscription_group_send_state = 'failed')
+                 FROM account_move
+                WHERE subscription_group_id IS NOT NULL AND id > %s""",
+            (since,),
+        )
+        sent, send_failed = cr.fetchone()
+        cr.execute(
             "SELECT count(*) FROM sale_subscription_group WHERE billing_error "
             "IS NOT NULL"
         )
         (failed,) = cr.fetchone()
         cr.execute("SELECT coalesce(max(id), 0) FROM account_move")
         (last,) = cr.fetchone()
-        return invoices, groups, failed, last
+        return invoices, groups, failed, sent, send_failed, last
     finally:
         env.cr.close()
 
@@ -482,7 +498,13 @@ def print_figures(args, stats, totals, billed, seconds):
             continue
         print(f"  {label:44}" + "".join(f"{stats[m][label]:>12,}" for m in modes))
     for index, label in enumerate(
-        ("merged invoices made", "groups billed", "groups with a recorded failure")
+        (
+            "merged invoices made",
+            "groups billed",
+            "groups with a recorded failure",
+            "merged invoices sent",
+            "merged invoices whose sending failed",
+        )
     ):
         print(f"  {label:44}" + "".join(f"{billed[m][index]:>12,}" for m in modes))
     print(
@@ -520,12 +542,11 @@ def main(argv):
     totals = {mode: Counter() for mode in args.modes}
     billed = {}
     first_unpaid = {}
-    last = mode_figures(args.db, None, 0)[3]
+    last = mode_figures(args.db, None, 0)[-1]
     for mode in args.modes:
         run_mode(args, odoo, mode, fixture_ids, first_unpaid, rng, stats, totals)
-        invoices, groups, failed, last_now = mode_figures(args.db, mode, last)
-        billed[mode] = (invoices, groups, failed)
-        last = last_now
+        *figures, last = mode_figures(args.db, mode, last)
+        billed[mode] = figures
     print_figures(args, stats, totals, billed, CLOCK.monotonic() - start)
     rounds = sum(stats[mode]["rounds"] for mode in args.modes)
     failed = sum(stats[mode]["rounds with a violation"] for mode in args.modes)
