@@ -79,6 +79,16 @@ class TestSendJobs(SubscriptionGroupingCase):
         ):
             yield
 
+    def _assert_sent_once(self, batches):
+        """Each invoice rendered and mailed once, in batches of two."""
+        self.assertEqual(
+            batches,
+            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
+        )
+        self.assertEqual(
+            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
+        )
+
     def _send_triggers(self):
         return (
             self.env["ir.cron.trigger"]
@@ -118,13 +128,7 @@ class TestSendJobs(SubscriptionGroupingCase):
             self.assertFalse(batches)
             with self._patched_send(batches):
                 trap.perform_enqueued_jobs()
-        self.assertEqual(
-            batches,
-            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
-        )
-        self.assertEqual(
-            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
-        )
+        self._assert_sent_once(batches)
         self.assertEqual(
             self.invoices.mapped("subscription_group_send_queued_at"), [False] * 5
         )
@@ -161,13 +165,7 @@ class TestSendJobs(SubscriptionGroupingCase):
             trap.assert_jobs_count(2)
             trap.perform_enqueued_jobs()
             Job.load(self.env(su=True), jobs[2].uuid).perform()
-        self.assertEqual(
-            batches,
-            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
-        )
-        self.assertEqual(
-            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
-        )
+        self._assert_sent_once(batches)
 
     def test_invoices_whose_job_vanished_are_handed_back_ten_minutes_on(self):
         """A job the runner failed with plain SQL, or a user deleted: its
@@ -200,14 +198,7 @@ class TestSendJobs(SubscriptionGroupingCase):
             trap.perform_enqueued_jobs()
             for job in (old_jobs[0], old_jobs[2]):
                 Job.load(self.env(su=True), job.uuid).perform()
-        self.assertEqual(
-            batches,
-            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
-            "each invoice rendered and mailed once",
-        )
-        self.assertEqual(
-            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
-        )
+        self._assert_sent_once(batches)
 
     def test_a_failed_sending_is_handed_over_again_on_the_next_day(self):
         """A job whose sending fails records the failure and lets go of its
@@ -242,13 +233,7 @@ class TestSendJobs(SubscriptionGroupingCase):
             self.assertEqual(self._send_call(), self.invoices)
             trap.assert_jobs_count(3)
             trap.perform_enqueued_jobs()
-        self.assertEqual(
-            batches,
-            [self.invoices[:2].ids, self.invoices[2:4].ids, self.invoices[4:].ids],
-        )
-        self.assertEqual(
-            self.invoices.mapped("subscription_group_send_state"), ["sent"] * 5
-        )
+        self._assert_sent_once(batches)
 
     def test_a_send_job_meeting_a_concurrent_update_is_retried(self):
         with trap_jobs() as trap, freeze_time("2026-12-01 03:00:00"):
