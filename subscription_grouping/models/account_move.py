@@ -11,10 +11,11 @@ from odoo.tools import SQL, format_date
 
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
-from ..locking import LOCKED_RETRY_DELAY, lock_free_rows
+from ..locking import lock_free_rows
 
 _logger = logging.getLogger(__name__)
 
+SEND_CRON = "subscription_grouping.ir_cron_send_subscription_group_invoices"
 SEND_BATCH_SIZE_PARAM = "subscription_grouping.send_batch_size"
 # invoices rendered in one wkhtmltopdf call and mailed in one transaction
 DEFAULT_SEND_BATCH_SIZE = 10
@@ -164,25 +165,10 @@ class AccountMove(models.Model):
         which would give the action up to its next interval: it is tried
         again a few minutes on, as is a call that does not end.
         """
-        cron = self.env.ref(
-            "subscription_grouping.ir_cron_send_subscription_group_invoices"
-        )
         domain = self._get_subscription_group_send_domain()
-        resume = cron._arm_resume_trigger()
-        try:
-            with self.env.cr.savepoint():
-                taken = self._cron_send_step(domain)
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            _logger.info("Send run: a concurrent update, tried again shortly")
-            taken = self.browse()
-        remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(taken), remaining=remaining)
-        if remaining:
-            # the rest at once; what another transaction holds, a little later
-            cron._trigger(None if taken else fields.Datetime.now() + LOCKED_RETRY_DELAY)
-        # this call ends: its safety net goes with its commit
-        resume.unlink()
-        return taken
+        return self.env.ref(SEND_CRON)._run_module_call(
+            self, domain, lambda: self._cron_send_step(domain)
+        )
 
     @api.model
     def _cron_send_step(self, domain):

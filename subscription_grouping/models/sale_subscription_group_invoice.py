@@ -15,9 +15,9 @@ from odoo.tools import format_date
 from subscription_grouping_core import plan_catch_up, plan_run
 
 from ..locking import lock_free_rows
+from .account_move import SEND_CRON
 
 BILLING_GROUP = "account.group_account_invoice"
-SEND_CRON = "subscription_grouping.ir_cron_send_subscription_group_invoices"
 
 
 class SaleSubscriptionGroup(models.Model):

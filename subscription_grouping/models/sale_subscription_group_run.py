@@ -19,8 +19,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..locking import LOCKED_RETRY_DELAY
-
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE_PARAM = "subscription_grouping.bill_batch_size"
@@ -68,32 +66,9 @@ class SaleSubscriptionGroup(models.Model):
         today = fields.Date.context_today(self)
         date_ref = date_ref or today
         domain = self._get_bill_domain(date_ref, today)
-        resume = self._get_bill_cron()._arm_resume_trigger()
-        try:
-            with self.env.cr.savepoint():
-                groups = self._cron_bill_step(domain, date_ref)
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            # Another transaction changed the same rows: no group's failure.
-            # Odoo's cron runner would count a failed call and leave every
-            # group still due to tomorrow; the call is tried again shortly.
-            _logger.info("Bill run: a concurrent update, tried again shortly")
-            groups = self.browse()
-        remaining = self.search_count(domain)
-        # a failed group counts as done: it waits for tomorrow's run, and the
-        # cron runner must not take a batch of failures for a stalled job
-        self.env["ir.cron"]._notify_progress(done=len(groups), remaining=remaining)
-        if remaining:
-            # Groups are left: the next call at once. When every group left
-            # was locked by another transaction (an Invoice Now, a job, a
-            # worker that was just killed), the runner takes this call for
-            # the last one: a call a little later bills what that transaction
-            # leaves, the same day.
-            self._get_bill_cron()._trigger(
-                None if groups else fields.Datetime.now() + LOCKED_RETRY_DELAY
-            )
-        # this call ends: its safety net goes with its commit
-        resume.unlink()
-        return groups
+        return self._get_bill_cron()._run_module_call(
+            self, domain, lambda: self._cron_bill_step(domain, date_ref)
+        )
 
     @api.model
     def _get_bill_cron(self):

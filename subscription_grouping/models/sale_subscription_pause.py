@@ -20,8 +20,6 @@ from odoo.tools import format_date
 
 from subscription_grouping_core import Refusal, restart_date
 
-from ..locking import LOCKED_RETRY_DELAY
-
 _logger = logging.getLogger(__name__)
 
 RESUME_FAILED_ACTIVITY = "subscription_grouping.mail_activity_type_resume_failed"
@@ -216,26 +214,19 @@ class SaleSubscription(models.Model):
         minutes on, not at the next day's run."""
         today = fields.Date.context_today(self)
         domain = self._get_resume_domain(today)
-        cron = self.env.ref(RESUME_CRON)
-        resume = cron._arm_resume_trigger()
-        try:
-            with self.env.cr.savepoint():
-                subs = self.search(
-                    domain,
-                    limit=self.env["sale.subscription.group"]._get_bill_batch_size(),
-                    order="paused_until, id",
-                )
-                subs._resume_each()
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            # another transaction changed the same rows: tried again shortly
-            _logger.info("Scheduled resume: a concurrent update, tried again shortly")
-            subs = self.browse()
-        remaining = self.search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(subs), remaining=remaining)
-        if remaining:
-            cron._trigger(None if subs else fields.Datetime.now() + LOCKED_RETRY_DELAY)
-        # this call ends: its safety net goes with its commit
-        resume.unlink()
+        return self.env.ref(RESUME_CRON)._run_module_call(
+            self, domain, lambda: self._resume_batch(domain)
+        )
+
+    @api.model
+    def _resume_batch(self, domain):
+        """Resume one batch of the subscriptions of ``domain``; returns them."""
+        subs = self.search(
+            domain,
+            limit=self.env["sale.subscription.group"]._get_bill_batch_size(),
+            order="paused_until, id",
+        )
+        subs._resume_each()
         return subs
 
     @api.model
