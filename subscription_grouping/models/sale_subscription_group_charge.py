@@ -5,9 +5,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 from odoo import Command, api, fields, models
-from odoo.tools import float_repr, format_date
+from odoo.tools import float_repr
 
 from subscription_grouping_core import Charge, ChargeKind, ChargeLine, Period
+
+from ..labels import format_label_date
 
 
 class SaleSubscriptionGroupCharge(models.Model):
@@ -161,8 +163,8 @@ class SaleSubscriptionGroupCharge(models.Model):
         return self.env._(
             "%(label)s, %(start)s to %(end)s (%(share)s)",
             label=labels[self.kind],
-            start=format_date(self.env, self.date_start),
-            end=format_date(self.env, self.date_end),
+            start=format_label_date(self.env, self.date_start),
+            end=format_label_date(self.env, self.date_end),
             share=self.share,
         )
 

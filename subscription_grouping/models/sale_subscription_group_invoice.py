@@ -14,6 +14,7 @@ from odoo.tools import format_date
 
 from subscription_grouping_core import plan_catch_up, plan_run
 
+from ..labels import format_label_date
 from ..locking import lock_free_rows
 from .account_move import SEND_CRON
 
@@ -404,10 +405,11 @@ class SaleSubscriptionGroup(models.Model):
                     "Merged invoice %(invoice)s of %(date)s for %(count)s missed run "
                     "dates, %(dates)s: %(members)s subscription(s) billed.",
                     invoice=link,
-                    date=format_date(self.env, plan.dated),
+                    date=format_label_date(self.env, plan.dated),
                     count=len(plan.run_dates),
                     dates=", ".join(
-                        format_date(self.env, run_date) for run_date in plan.run_dates
+                        format_label_date(self.env, run_date)
+                        for run_date in plan.run_dates
                     ),
                     members=len(plan.items),
                 )
@@ -416,7 +418,7 @@ class SaleSubscriptionGroup(models.Model):
                     "Merged invoice %(invoice)s for %(date)s: "
                     "%(count)s subscription(s) billed.",
                     invoice=link,
-                    date=format_date(self.env, plan.run_date),
+                    date=format_label_date(self.env, plan.run_date),
                     count=len(plan.items),
                 )
             for item in plan.items:
@@ -424,8 +426,8 @@ class SaleSubscriptionGroup(models.Model):
                     "Billed with group %(group)s on %(invoice)s, %(start)s to %(end)s.",
                     group=group.display_name,
                     invoice=link,
-                    start=format_date(self.env, item.periods[0].start),
-                    end=format_date(self.env, item.periods[-1].last_day),
+                    start=format_label_date(self.env, item.periods[0].start),
+                    end=format_label_date(self.env, item.periods[-1].last_day),
                 )
         self.browse(group_bodies)._message_log_batch(group_bodies)
         self.env["sale.subscription"].browse(member_bodies)._message_log_batch(

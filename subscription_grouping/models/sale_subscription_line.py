@@ -1,7 +1,8 @@
 # Copyright 2026 subscription_grouping contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
-from odoo.tools import format_date
+
+from ..labels import format_label_date
 
 # what a line bills for one period is computed from these
 PRICE_FIELDS = {"product_id", "price_unit", "product_uom_qty", "discount"}
@@ -55,8 +56,8 @@ class SaleSubscriptionLine(models.Model):
                 self.sale_subscription_id,
                 self.env._(
                     "%(start)s to %(end)s",
-                    start=format_date(self.env, period.start),
-                    end=format_date(self.env, period.last_day),
+                    start=format_label_date(self.env, period.start),
+                    end=format_label_date(self.env, period.last_day),
                 ),
             ),
             start_date=period.start,

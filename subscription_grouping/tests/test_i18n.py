@@ -2,6 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import ast
 import re
+from datetime import date
 from xml.etree import ElementTree
 
 import polib  # an Odoo 18 requirement
@@ -9,6 +10,8 @@ import polib  # an Odoo 18 requirement
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import file_open, file_path
 from odoo.tools.translate import TranslationModuleReader
+
+from ..labels import format_label_date
 
 MODULE = "subscription_grouping"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
@@ -100,3 +103,15 @@ class TestDanish(DanishCatalogueMixin, TransactionCase):
         )
         self.assertEqual(env._(message), self.danish[message])
         self.assertNotEqual(env._(message), message)
+
+    def test_dates_of_one_transaction_in_each_users_language(self):
+        """The dates a run writes are formatted once per language and date,
+        never in the language that asked first."""
+        self.env["res.lang"]._activate_lang("da_DK")
+        english = self.env(context=dict(self.env.context, lang="en_US"))
+        danish = self.env(context=dict(self.env.context, lang="da_DK"))
+        day = date(2026, 3, 5)
+        self.assertEqual(format_label_date(english, day), "03/05/2026")
+        self.assertEqual(format_label_date(danish, day), "05-03-2026")
+        self.assertEqual(format_label_date(english, date(2026, 12, 31)), "12/31/2026")
+        self.assertEqual(format_label_date(english, day), "03/05/2026")
