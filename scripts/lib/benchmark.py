@@ -20,7 +20,9 @@ Each side runs in a process of its own, forked once the data is built, so
 that its peak memory (``ru_maxrss``, what Odoo's memory limits watch) is its
 own. Measured, around the work and the flush of what it wrote: the wall time
 (``time.perf_counter``, the real one: freezegun freezes the patched one), the
-SQL queries (the cursor's ``sql_log_count``) and the invoices made. Switching
+CPU time of the billing process (``time.process_time``: Odoo's own work, without
+PostgreSQL's nor the waits), the SQL queries (the cursor's ``sql_log_count``) and
+the invoices made. Switching
 grouping on (groups, realigned dates, transition charges) is setup, not
 measured.
 
@@ -71,7 +73,9 @@ from odoo_server import resident_mib, wait_until_serving
 # The real time.perf_counter, out of freezegun's reach: inside freeze_time
 # it stands still, and freezegun swaps every module attribute that is the
 # real function (this module's own too), but not one held in an object.
-CLOCK = types.SimpleNamespace(perf_counter=time.perf_counter)
+CLOCK = types.SimpleNamespace(
+    perf_counter=time.perf_counter, process_time=time.process_time
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DAYS_SPREAD = 28  # next dates fall in [run date - 27 days, run date]
@@ -85,6 +89,9 @@ SETUP_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True}
 Fixture = namedtuple("Fixture", "product pricelist template stage")
 # What billing groups of one size cost, per group.
 PerGroup = namedtuple("PerGroup", "queries seconds groups")
+# What one measured piece of work cost: wall seconds, SQL queries, and the
+# CPU seconds of the billing process (PostgreSQL's own are not in them).
+Timing = namedtuple("Timing", "seconds queries cpu_seconds")
 
 
 @dataclass
@@ -101,6 +108,7 @@ class Side:
     longest: float = None  # grouped run: its longest transaction (one batch)
     batches: int = None  # grouped run: calls of the scheduled action
     documents: object = None  # bench_sending.Documents: PDFs and mails made
+    cpu_seconds: float = None  # CPU time of the billing process
 
     @property
     def queries_per_subscription(self):
@@ -363,7 +371,7 @@ def invoice_counts(env):
 
 
 def timed(env, run_date, work, profiler=None):
-    """Run ``work()`` on ``run_date``: (seconds, SQL queries), flush included.
+    """Run ``work()`` on ``run_date``: its :class:`Timing`, flush included.
 
     The clock starts at midnight and ticks: the bill run's calls end after
     their few seconds, which a frozen clock would never let pass."""
@@ -371,6 +379,7 @@ def timed(env, run_date, work, profiler=None):
     with freeze_time(run_date, tick=True):
         queries = cr.sql_log_count
         start = CLOCK.perf_counter()
+        cpu_start = CLOCK.process_time()
         if profiler:
             profiler.enable()
         work()
@@ -378,8 +387,9 @@ def timed(env, run_date, work, profiler=None):
         if profiler:
             profiler.disable()
         seconds = CLOCK.perf_counter() - start
+        cpu_seconds = CLOCK.process_time() - cpu_start
         queries = cr.sql_log_count - queries
-    return seconds, queries
+    return Timing(seconds, queries, cpu_seconds)
 
 
 def in_child(work):
@@ -424,18 +434,19 @@ def measure(db, run_date, subscriptions, work, groups=None, profile_to=None, sin
             invoices, lines = invoice_counts(env)
             marks = mark(env, sink)
             profiler = cProfile.Profile() if profile_to else None
-            seconds, queries = timed(env, run_date, lambda: work(env), profiler)
+            timing = timed(env, run_date, lambda: work(env), profiler)
             if profiler:
                 profiler.dump_stats(profile_to)
             env.cr.commit()
             invoices_after, lines_after = invoice_counts(env)
             result = Side(
-                seconds,
-                queries,
+                timing.seconds,
+                timing.queries,
                 invoices_after - invoices,
                 lines_after - lines,
                 subscriptions,
                 groups,
+                cpu_seconds=timing.cpu_seconds,
             )
             result.documents = count_documents(env, marks, sink)
             if isinstance(work, GroupedNight):
@@ -514,10 +525,16 @@ def measure_floor(db, run_date, subscriptions):
                 for _command, _id, line in vals["invoice_line_ids"]
                 if not line.get("display_type")
             )
-            seconds, queries = timed(env, run_date, lambda: Move.create(vals_list))
+            timing = timed(env, run_date, lambda: Move.create(vals_list))
             env.cr.rollback()
             return Side(
-                seconds, queries, len(vals_list), lines, subscriptions, len(groups)
+                timing.seconds,
+                timing.queries,
+                len(vals_list),
+                lines,
+                subscriptions,
+                len(groups),
+                cpu_seconds=timing.cpu_seconds,
             )
 
     return in_child(side)
@@ -622,7 +639,9 @@ def probe_group_sizes(db, fixture, run_date):
         timed(env, run_date, lambda: warmup._run(run_date))
         results = {}
         for size, groups in batches.items():
-            seconds, queries = timed(env, run_date, lambda g=groups: g._run(run_date))
+            seconds, queries, _cpu = timed(
+                env, run_date, lambda g=groups: g._run(run_date)
+            )
             count = len(groups)
             results[size] = PerGroup(queries / count, seconds / count, count)
         env.cr.rollback()
@@ -874,6 +893,7 @@ def print_server_runs(runs):
 # ------------------------------------------------------------------ report
 ROWS = (  # label, Side attribute, decimals
     ("wall time (s)", "seconds", 2),
+    ("CPU time of the billing process (s)", "cpu_seconds", 2),
     ("time per subscription (ms)", "ms_per_subscription", 1),
     ("SQL queries", "queries", 0),
     ("queries per subscription", "queries_per_subscription", 2),
@@ -948,6 +968,9 @@ def print_table(title, ungrouped, grouped, floor=None, mode="draft"):
         queries = ratio(ungrouped, grouped, "queries")
         rows.append(["speed ratio (ungrouped / grouped time)", "", f"{speed:.1f}x"])
         rows.append(["query ratio (ungrouped / grouped)", "", f"{queries:.1f}x"])
+        if ungrouped.cpu_seconds and grouped.cpu_seconds:
+            cpu = ratio(ungrouped, grouped, "cpu_seconds")
+            rows.append(["CPU time ratio (ungrouped / grouped)", "", f"{cpu:.1f}x"])
     if floor:
         rows.append(
             ["grouped / floor time", "", f"{ratio(grouped, floor, 'seconds'):.2f}x"]
